@@ -1,0 +1,3 @@
+"""sorawatch: availability monitor, status page and failover gateway for AI video-generation APIs."""
+
+__version__ = "0.1.0"

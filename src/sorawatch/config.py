@@ -1,0 +1,262 @@
+"""Configuration: YAML with ``${ENV}`` secrets, validated completely at load.
+
+Every problem is reported with its key path (``channels[2].probes.light.every: …``) and unknown
+keys are errors, so a typo never silently turns a probe off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sorawatch.domain.outcome import AccessKind
+from sorawatch.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: object) -> float:
+    """``"90s"``, ``"5m"``, ``"6h"``, ``"1d"``, ``"250ms"`` or a number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 60s, 5m, 6h or 1d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError(f"expected a duration such as 60s, 5m, 6h or 1d, got {value!r}")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetentionConfig(_Strict):
+    raw: Duration = Field(default=14 * 86400.0, description="how long raw observations are kept")
+
+
+class StorageConfig(_Strict):
+    url: str = "sqlite:///sorawatch.db"
+    retention: RetentionConfig = RetentionConfig()
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not (v.startswith("sqlite://") or v.startswith(("postgresql://", "postgres://"))):
+            raise ValueError("expected sqlite:///PATH, sqlite:///:memory: or postgresql://…")
+        return v
+
+
+class StatusPageConfig(_Strict):
+    url: str
+    kind: Literal["auto", "statuspage", "incidentio", "gcloud"] = "auto"
+    every: Duration = 60.0
+    timeout: Duration = 10.0
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return v.rstrip("/")
+
+
+class PriceConfig(_Strict):
+    per_second: float | None = Field(default=None, ge=0)
+    per_call: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> PriceConfig:
+        if (self.per_second is None) == (self.per_call is None):
+            raise ValueError("give exactly one of per_second or per_call")
+        return self
+
+    def cost(self, seconds: float) -> float:
+        """Price of one job of ``seconds`` of video."""
+        if self.per_call is not None:
+            return self.per_call
+        return (self.per_second or 0.0) * seconds
+
+
+class ChannelStatusPageRef(_Strict):
+    page: str
+    component: str | None = None  # found by name at run time (Statuspage / incident.io)
+    product: str | None = None  # Google Cloud product id (never its title)
+
+
+class LightProbeConfig(_Strict):
+    every: Duration = 60.0
+    timeout: Duration = 15.0
+
+
+class ProbesConfig(_Strict):
+    light: LightProbeConfig | None = LightProbeConfig()
+
+
+class ThresholdsConfig(_Strict):
+    fail_after: int = Field(default=3, ge=1, le=100)
+    recover_after: int = Field(default=2, ge=1, le=100)
+    slow_ms: float = Field(default=8000.0, gt=0)
+
+
+class ChannelConfig(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    name: str
+    group: str = "Default"
+    description: str = ""
+    model: str
+    access: AccessKind
+    protocol: str
+    base_url: str
+    api_key: SecretStr | None = None
+    price: PriceConfig | None = None
+    status_page: ChannelStatusPageRef | None = None
+    probes: ProbesConfig = ProbesConfig()
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return v.rstrip("/")
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, v: str) -> str:
+        from sorawatch.providers import PROVIDERS  # late: providers import config types
+
+        if v not in PROVIDERS:
+            raise ValueError(f"unknown protocol {v!r}; known: {', '.join(sorted(PROVIDERS))}")
+        return v
+
+
+class MonitorConfig(_Strict):
+    concurrency: int = Field(default=64, ge=1, le=10_000)
+    jitter: float = Field(default=0.1, ge=0, le=0.5, description="fraction of the interval")
+
+
+class Config(_Strict):
+    storage: StorageConfig = StorageConfig()
+    monitor: MonitorConfig = MonitorConfig()
+    status_pages: dict[str, StatusPageConfig] = Field(default_factory=dict)
+    channels: list[ChannelConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        seen: set[str] = set()
+        for ch in self.channels:
+            if ch.id in seen:
+                raise ValueError(f"channel id {ch.id!r} is used twice")
+            seen.add(ch.id)
+            if ch.status_page and ch.status_page.page not in self.status_pages:
+                raise ValueError(
+                    f"channel {ch.id!r}: status_page.page {ch.status_page.page!r} "
+                    "is not defined under status_pages"
+                )
+        return self
+
+    def channel(self, channel_id: str) -> ChannelConfig:
+        for ch in self.channels:
+            if ch.id == channel_id:
+                return ch
+        raise ConfigError(f"no channel with id {channel_id!r}")
+
+
+# --- loading -------------------------------------------------------------------------------
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_KEYS = {"api_key"}
+
+
+def _loc(parts: tuple[int | str, ...] | list[int | str]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _substitute(node: Any, path: list[int | str], env: dict[str, str], problems: list[str]) -> Any:
+    """Replace ``${VAR}``/``${VAR:-default}`` in every string.
+
+    A missing variable in an ``api_key`` makes the key absent (the channel reports ``unknown``);
+    anywhere else it is an error naming the key path.
+    """
+    if isinstance(node, dict):
+        return {k: _substitute(v, [*path, k], env, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute(v, [*path, i], env, problems) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+    missing: list[str] = []
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env and env[name] != "":
+            return env[name]
+        if default is not None:
+            return default
+        missing.append(name)
+        return ""
+
+    value = _ENV.sub(repl, node)
+    if missing:
+        if path and path[-1] in _SECRET_KEYS:
+            return None
+        problems.append(f"{_loc(path)}: environment variable {missing[0]} is not set")
+    return value
+
+
+def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
+    """Parse and validate YAML text; raise ``ConfigError`` listing every problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    problems: list[str] = []
+    data = _substitute(raw, [], dict(os.environ if env is None else env), problems)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{_loc(err['loc'])}: {msg}")
+        config = None
+    if problems:
+        raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
+    assert config is not None
+    return config
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    return parse_config(text, str(p), env)

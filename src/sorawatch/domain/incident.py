@@ -1,0 +1,53 @@
+"""Status changes and incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sorawatch.domain.observation import Evidence
+from sorawatch.domain.status import Status
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A confirmed transition of one channel, with the observations that decided it."""
+
+    channel_id: str
+    at: datetime
+    old: Status
+    new: Status
+    reason: str
+    sources: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A period in which a channel's status was bad (see ``Status.is_bad``).
+
+    Opened by a change into a bad status, updated while it stays bad (``worst`` only grows),
+    closed by the change back to ``operational``. ``ended_at`` is None while open.
+    """
+
+    id: str
+    channel_id: str
+    started_at: datetime
+    status: Status
+    worst: Status
+    cause: str
+    ended_at: datetime | None = None
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One stretch of the status timeline: ``status`` from ``start`` until ``end`` (None = now)."""
+
+    start: datetime
+    status: Status
+    end: datetime | None = None

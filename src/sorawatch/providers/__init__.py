@@ -1,0 +1,22 @@
+"""Protocol adapters. One module per protocol, one line in ``PROVIDERS``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sorawatch.providers.base import Provider
+
+# protocol name -> "module:Class", imported lazily so the config layer can validate names
+# without importing httpx-heavy adapters.
+PROVIDERS: dict[str, str] = {
+    "openai-videos": "sorawatch.providers.openai_videos:OpenAIVideos",
+}
+
+
+def provider_class(protocol: str) -> type[Provider]:
+    import importlib
+
+    module_name, _, attr = PROVIDERS[protocol].partition(":")
+    cls: type[Provider] = getattr(importlib.import_module(module_name), attr)
+    return cls

@@ -1,0 +1,135 @@
+"""The store contract. Every backend (SQL on SQLite or PostgreSQL, in-memory) passes the same
+contract test suite (``tests/integration/test_store_contract.py``).
+
+Times are timezone-aware UTC datetimes everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from sorawatch.domain.incident import Incident, Segment, StatusChange
+from sorawatch.domain.observation import Observation
+from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.status import Status
+
+
+class Resolution(StrEnum):
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """Aggregate of the observations of one channel and source in one time bucket.
+
+    ``latency_buckets`` counts latencies per upper bound in ``LATENCY_BOUNDS_MS`` (the last
+    entry counts everything above the last bound) so percentiles survive aggregation.
+    """
+
+    channel_id: str
+    source: Source
+    resolution: Resolution
+    bucket: datetime  # bucket start
+    count: int
+    outcomes: dict[Outcome, int]
+    latency_count: int
+    latency_sum_ms: float
+    latency_max_ms: float
+    latency_buckets: tuple[int, ...]
+    cost_usd: float = 0.0
+
+    @property
+    def good(self) -> int:
+        return sum(n for o, n in self.outcomes.items() if o.is_good)
+
+
+# Upper bounds (ms) of the latency histogram kept in rollups.
+LATENCY_BOUNDS_MS: tuple[float, ...] = (
+    50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 8000, 12000, 20000, 30000, 60000,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSnapshot:
+    """What the evaluator needs to resume a channel after a restart."""
+
+    channel_id: str
+    status: Status
+    since: datetime
+    open_incident: Incident | None = None
+    last_observations: tuple[Observation, ...] = field(default_factory=tuple)
+
+
+class Store(Protocol):
+    """Persistence for observations, the status timeline, incidents and rollups."""
+
+    async def open(self) -> None:
+        """Connect and apply any pending schema migrations (idempotent)."""
+
+    async def close(self) -> None: ...
+
+    # observations -------------------------------------------------------------------------
+    async def add_observations(self, observations: Sequence[Observation]) -> None:
+        """Durably store observations (committed when this returns) and fold them into the
+        minute rollups in the same transaction."""
+
+    async def observations(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Observation]:
+        """Raw observations, oldest first, ``since <= at < until``."""
+
+    async def rollups(
+        self,
+        channel_id: str,
+        resolution: Resolution,
+        since: datetime,
+        until: datetime,
+        source: Source | None = None,
+    ) -> list[Rollup]:
+        """Rollups of one channel, oldest first; all sources unless ``source`` is given."""
+
+    # status timeline and incidents ----------------------------------------------------------
+    async def record_change(self, change: StatusChange, incident: Incident | None) -> None:
+        """Append a status change and upsert the incident it opened/updated/closed, atomically."""
+
+    async def timeline(
+        self, channel_id: str, since: datetime, until: datetime | None = None
+    ) -> list[Segment]:
+        """Status segments overlapping [since, until), oldest first. The first segment is
+        clipped to start at ``since`` when an earlier change was in force; the last has
+        ``end=None`` when still current."""
+
+    async def changes(
+        self, channel_id: str | None = None, since: datetime | None = None, limit: int = 1000
+    ) -> list[StatusChange]:
+        """Status changes oldest first."""
+
+    async def incidents(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        open_only: bool = False,
+        limit: int = 500,
+    ) -> list[Incident]:
+        """Incidents, newest first (open ones and those that ended after ``since``)."""
+
+    async def snapshots(self) -> list[ChannelSnapshot]:
+        """Current status, open incident and recent observations of every known channel."""
+
+    # maintenance ------------------------------------------------------------------------------
+    async def compact(self, now: datetime, raw_retention_s: float) -> int:
+        """Roll minute buckets up into hours and hours into days for closed periods, and delete
+        raw observations older than the retention. Returns the number of rows deleted."""
+
+    async def size_bytes(self) -> int | None:
+        """Bytes used by the database, when the backend can tell."""
