@@ -241,7 +241,10 @@ def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
+        already = {p.split(":", 1)[0] for p in problems}  # no second complaint about a missing env
         for err in exc.errors():
+            if _loc(err["loc"]) in already:
+                continue
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"

@@ -68,6 +68,19 @@ class JobResult:
     job: Job | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A download answer: the verdict, and the body stream when the answer was good.
+
+    The caller must exhaust or ``aclose()`` ``chunks``; it releases the connection.
+    """
+
+    verdict: Verdict
+    exchange: Exchange
+    content_type: str | None = None
+    chunks: AsyncIterator[bytes] | None = None
+
+
 class Provider(Protocol):
     protocol: ClassVar[str]
 
@@ -80,5 +93,5 @@ class Provider(Protocol):
 
     async def retrieve(self, job_id: str) -> JobResult: ...
 
-    def download(self, job_id: str, variant: str = "video") -> AsyncIterator[bytes]:
-        """Stream the finished asset's bytes."""
+    async def download(self, job_id: str, variant: str = "video") -> Download:
+        """Open the finished asset as a byte stream (never buffers a whole video)."""

@@ -1,0 +1,347 @@
+"""The ``sorawatch`` command line.
+
+Exit codes: 0 success (``check``: every checked channel operational), 1 a checked channel is not
+operational, 2 a configuration or usage error, 3 a runtime problem such as an unreachable store.
+Expected problems print one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Coroutine
+from datetime import timedelta
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sorawatch.app import make_client, opened_store
+from sorawatch.check import CheckResult, check_once
+from sorawatch.config import Config, load_config, parse_config, parse_duration
+from sorawatch.domain.status import Status
+from sorawatch.errors import ConfigError, ScenarioError, SorawatchError, StoreError
+from sorawatch.monitor import Monitor, utcnow
+from sorawatch.report import history, history_csv, history_json
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+config_app = typer.Typer(no_args_is_help=True, help="Work with configuration files.")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="sorawatch YAML config file.")]
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning expected runtime problems into one line and exit code 3."""
+    try:
+        return asyncio.run(coro)
+    except StoreError as exc:
+        _fail(str(exc), 3)
+    except ScenarioError as exc:
+        _fail(str(exc), 2)
+    except SorawatchError as exc:
+        _fail(str(exc), 3)
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def _results_table(results: list[CheckResult]) -> Table:
+    table = Table(title="sorawatch check")
+    for col in ("", "channel", "status", "latency", "outcome", "detail"):
+        table.add_column(col, justify="right" if col == "latency" else "left")
+    for r in results:
+        lat = r.observation.latency_ms
+        table.add_row(
+            r.status.icon,
+            r.channel.name,
+            r.status.value,
+            "—" if lat is None else f"{lat:,.0f} ms",
+            r.observation.outcome.value,
+            r.observation.detail,
+        )
+    return table
+
+
+@app.command()
+def check(
+    config: ConfigOpt,
+    channel: Annotated[
+        list[str] | None, typer.Option("--channel", help="Only this channel id (repeatable).")
+    ] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", help="table or json.")] = (
+        CheckFormat.table
+    ),
+) -> None:
+    """Probe each channel once and print what it is now."""
+    cfg = _load(config)
+    for cid in channel or []:
+        try:
+            cfg.channel(cid)
+        except ConfigError as exc:
+            _fail(str(exc), 2)
+
+    async def go() -> list[CheckResult]:
+        async with make_client(cfg.monitor.concurrency) as client:
+            return await check_once(cfg, client, channel)
+
+    checked_at = utcnow()
+    results = _run(go())
+    if fmt is CheckFormat.json:
+        doc = {"checked_at": checked_at.isoformat(), "channels": [r.as_json() for r in results]}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.print(_results_table(results))
+    raise typer.Exit(0 if all(r.status is Status.OPERATIONAL for r in results) else 1)
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+async def _monitor(cfg: Config, live: bool) -> None:
+    from sorawatch.tui import live_table
+
+    async with opened_store(cfg) as store, make_client(cfg.monitor.concurrency) as client:
+        monitor = Monitor(cfg, store, client)
+        tasks = [asyncio.create_task(monitor.run(), name="monitor")]
+        if live:
+            tasks.append(asyncio.create_task(live_table(monitor, utcnow(), out), name="tui"))
+        else:
+            monitor.listeners.append(
+                lambda c: out.print(
+                    f"{c.at:%Y-%m-%d %H:%M:%S} {c.new.icon} {c.channel_id}: "
+                    f"{c.old.value} → {c.new.value} ({c.reason})",
+                    highlight=False,
+                )
+            )
+        await _until_stopped(tasks)
+
+
+async def _until_stopped(tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for the first task to end (or SIGINT/SIGTERM), then cancel and await the rest."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in [*tasks, stopper]:
+            t.cancel()
+        results = await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    for r in results:
+        if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+            raise r
+
+
+@app.command()
+def run(
+    config: ConfigOpt,
+    live: Annotated[
+        bool | None,
+        typer.Option("--live/--no-live", help="Live table (default: when on a terminal)."),
+    ] = None,
+) -> None:
+    """Run the monitor continuously, storing everything (SQLite by default)."""
+    cfg = _load(config)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _run(_monitor(cfg, sys.stdout.isatty() if live is None else live))
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+@config_app.command("validate")
+def config_validate(file: Annotated[Path, typer.Argument(help="Config file to validate.")]) -> None:
+    """Report every error with its key path; exit 2 when there is any."""
+    cfg = _load(file)
+    out.print(
+        f"[green]ok[/green]: {file}: {len(cfg.channels)} channel(s), "
+        f"{len(cfg.status_pages)} status page(s), storage {cfg.storage.url.split(':', 1)[0]}",
+        highlight=False,
+    )
+
+
+# --- history / export ------------------------------------------------------------------------
+
+
+def _since(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=parse_duration(text))
+    except ValueError as exc:
+        _fail(f"--since: {exc}", 2)
+
+
+@app.command("history")
+def history_cmd(
+    config: ConfigOpt,
+    channel: Annotated[str | None, typer.Option("--channel", help="Only this channel.")] = None,
+    since: Annotated[str, typer.Option("--since", help="How far back: 24h, 7d, 90d…")] = "24h",
+    fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
+) -> None:
+    """Print the status timeline, incidents and uptime (24 h, 7 d, 30 d, 90 d) per channel."""
+    cfg = _load(config)
+    back = _since(since)
+    if channel:
+        try:
+            cfg.channel(channel)
+        except ConfigError as exc:
+            _fail(str(exc), 2)
+    now = utcnow()
+
+    async def go() -> Any:
+        async with opened_store(cfg) as store:
+            return await history(store, cfg, now - back, now, channel)
+
+    items = _run(go())
+    if fmt is CheckFormat.json:
+        sys.stdout.write(json.dumps(history_json(items, now), ensure_ascii=False, indent=2) + "\n")
+        return
+    for h in items:
+        ups = "  ".join(
+            f"{k} {'—' if v is None else f'{v * 100:.2f}%'}" for k, v in h.uptime.items()
+        )
+        out.print(f"\n{h.status.icon} [bold]{h.channel.name}[/bold] ({h.channel.id})  {ups}")
+        table = Table(show_header=True, box=None, pad_edge=False)
+        for col in ("from", "to", "status"):
+            table.add_column(col)
+        for s in h.timeline:
+            end = f"{s.end:%Y-%m-%d %H:%M:%S}" if s.end else "now"
+            table.add_row(f"{s.start:%Y-%m-%d %H:%M:%S}", end, f"{s.status.icon} {s.status}")
+        out.print(table)
+        for i in h.incidents:
+            end = f"{i.ended_at:%Y-%m-%d %H:%M:%S}" if i.ended_at else "open"
+            out.print(
+                f"  incident {i.id}: {i.started_at:%Y-%m-%d %H:%M:%S} → {end}, "
+                f"worst {i.worst}, cause: {i.cause}",
+                highlight=False,
+            )
+
+
+@app.command()
+def export(
+    config: ConfigOpt,
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.json,
+    since: Annotated[str, typer.Option("--since")] = "90d",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Export timelines, incidents and uptime of every channel as JSON or CSV."""
+    cfg = _load(config)
+    back = _since(since)
+    now = utcnow()
+
+    async def go() -> Any:
+        async with opened_store(cfg) as store:
+            return await history(store, cfg, now - back, now)
+
+    items = _run(go())
+    text = (
+        json.dumps(history_json(items, now), ensure_ascii=False, indent=2) + "\n"
+        if fmt is ExportFormat.json
+        else history_csv(items)
+    )
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+# --- simulator and demo ----------------------------------------------------------------------
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Option("--scenario", help="Builtin name or YAML file.")] = "demo",
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 18765,
+) -> None:
+    """Run the upstream simulator alone, for your own tools."""
+    from sorawatch.simulator import Simulator, load_scenario
+
+    async def go() -> None:
+        sim = Simulator(load_scenario(scenario))
+        async with sim.serve(host=host, port=port) as running:
+            out.print(f"simulator '{sim.scenario.name}' on {running.url}  (Ctrl-C to stop)")
+            for cid in sim.scenario.channels:
+                out.print(f"  {cid}: {sim.base_url(cid)}", highlight=False)
+            for page in sim.scenario.status_pages:
+                out.print(f"  status page {page}: {sim.status_url(page)}", highlight=False)
+            await _until_stopped([asyncio.create_task(asyncio.Event().wait())])
+
+    _run(go())
+
+
+def demo_config_text() -> str:
+    return resources.files("sorawatch").joinpath("demo.yaml").read_text(encoding="utf-8")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option("--port", help="Simulator port.")] = 18765,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="SQLite file (default: a temporary one).")
+    ] = None,
+) -> None:
+    """Start the simulator and watch it with the demo config, in a live table."""
+    from sorawatch.simulator import Simulator, load_scenario
+
+    async def go(db_path: Path) -> None:
+        sim = Simulator(load_scenario("demo"))
+        async with sim.serve(host="127.0.0.1", port=port) as running:
+            env = dict(os.environ, SORAWATCH_SIM=running.url, SORAWATCH_DEMO_DB=str(db_path))
+            cfg = parse_config(demo_config_text(), "demo.yaml", env)
+            out.print(f"simulator on {running.url}; storing in {db_path}", highlight=False)
+            await _monitor(cfg, live=True)
+
+    logging.basicConfig(level=logging.ERROR)
+    if db is not None:
+        _run(go(db))
+        return
+    with tempfile.TemporaryDirectory(prefix="sorawatch-demo-") as tmp:
+        _run(go(Path(tmp) / "demo.db"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

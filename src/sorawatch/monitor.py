@@ -1,0 +1,311 @@
+"""The monitor: probes → observations → evaluator → store, for every configured channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from sorawatch.config import ChannelConfig, Config
+from sorawatch.domain.evaluate import ChannelState, Thresholds, apply_change, evaluate, expire
+from sorawatch.domain.incident import Incident, StatusChange
+from sorawatch.domain.observation import Observation
+from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.status import Status
+from sorawatch.netguard import NetworkGuard
+from sorawatch.providers import provider_class
+from sorawatch.providers.base import ProbeResult, Provider
+from sorawatch.scheduler import Job, Scheduler
+from sorawatch.statuspages import StatusPageReader, to_status
+from sorawatch.store.base import ChannelSnapshot, Store
+
+log = logging.getLogger(__name__)
+
+RETIRED_EVERY = 86400.0  # a retired channel is still checked, once a day
+COMPACT_EVERY = 600.0
+FLUSH_EVERY = 1.0
+FLUSH_BATCH = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def light_observation(channel: ChannelConfig, result: ProbeResult, at: datetime) -> Observation:
+    v = result.verdict
+    return Observation(
+        channel_id=channel.id,
+        source=Source.LIGHT,
+        at=at,
+        outcome=v.outcome,
+        http_status=result.http_status,
+        latency_ms=round(result.latency_ms, 1) if result.latency_ms is not None else None,
+        detail=v.detail,
+        sunset=v.sunset,
+    )
+
+
+def no_key_observation(channel: ChannelConfig, at: datetime) -> Observation:
+    return Observation(
+        channel_id=channel.id,
+        source=Source.LIGHT,
+        at=at,
+        outcome=Outcome.AUTH_FAILED,
+        detail="no API key configured (its environment variable is not set); not probed",
+        inconclusive=True,
+    )
+
+
+def vendor_observation(channel_id: str, reported: Status, detail: str, at: datetime) -> Observation:
+    return Observation(
+        channel_id=channel_id,
+        source=Source.STATUSPAGE,
+        at=at,
+        outcome=Outcome.OK if reported in (Status.OPERATIONAL, Status.MAINTENANCE) else (
+            Outcome.SERVER_ERROR
+        ),
+        detail=detail,
+        reported=reported,
+    )
+
+
+def resume_state(snap: ChannelSnapshot) -> ChannelState:
+    """Rebuild evaluator state after a restart from the stored status and recent observations."""
+    probe_obs = [o for o in snap.last_observations if o.source is not Source.STATUSPAGE]
+    streak: list[Observation] = []
+    for o in reversed(probe_obs):
+        if o.outcome.is_neutral:
+            continue
+        if streak and o.outcome.is_good != streak[0].outcome.is_good:
+            break
+        streak.insert(0, o)
+    probe_status = snap.status if snap.status is not Status.MAINTENANCE else Status.UNKNOWN
+    return ChannelState(
+        channel_id=snap.channel_id,
+        status=snap.status,
+        since=snap.since,
+        probe_status=probe_status,
+        streak=tuple(streak),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelView:
+    """What a UI shows of one channel right now."""
+
+    channel: ChannelConfig
+    status: Status
+    since: datetime | None
+    last: Observation | None
+    incident: Incident | None
+
+
+class Monitor:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        client: httpx.AsyncClient,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        vendor_ttl_s: float = 600.0,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.client = client
+        self.now = now
+        self.vendor_ttl_s = vendor_ttl_s
+        self.providers: dict[str, Provider] = {
+            ch.id: provider_class(ch.protocol)(ch, client) for ch in config.channels
+        }
+        self.readers = {
+            name: StatusPageReader(name, page.url, page.kind, client, page.timeout)
+            for name, page in config.status_pages.items()
+        }
+        self.states: dict[str, ChannelState] = {
+            ch.id: ChannelState(channel_id=ch.id) for ch in config.channels
+        }
+        self.last: dict[str, Observation] = {}
+        self.incidents: dict[str, Incident] = {}
+        self.listeners: list[Callable[[StatusChange], None]] = []
+        every = max((ch.probes.light.every for ch in config.channels if ch.probes.light), default=60)
+        self.guard = NetworkGuard(
+            {ch.id: host_of(ch.base_url) for ch in config.channels if ch.probes.light},
+            window=timedelta(seconds=2 * every),
+        )
+        self._pending: list[Observation] = []
+        self._lock = asyncio.Lock()  # one evaluation at a time keeps state and store in step
+        self.scheduler: Scheduler | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def resume(self) -> None:
+        """Continue from what the store knows: statuses, streaks and open incidents."""
+        for snap in await self.store.snapshots():
+            if snap.channel_id not in self.states:
+                continue  # a channel removed from the config keeps its history, unwatched
+            self.states[snap.channel_id] = resume_state(snap)
+            if snap.open_incident:
+                self.incidents[snap.channel_id] = snap.open_incident
+            if snap.last_observations:
+                self.last[snap.channel_id] = snap.last_observations[-1]
+
+    async def run(self, scheduler: Scheduler | None = None) -> None:
+        """Probe every channel on its interval until cancelled; flushes everything on the way out."""
+        await self.resume()
+        sched = scheduler or Scheduler(self.config.monitor.concurrency, self.config.monitor.jitter)
+        self.scheduler = sched
+        for ch in self.config.channels:
+            if ch.probes.light:
+                every = RETIRED_EVERY if self.states[ch.id].status is Status.RETIRED else None
+                sched.add(f"light:{ch.id}", every or ch.probes.light.every, self._light_job(ch))
+        used_pages = {ch.status_page.page for ch in self.config.channels if ch.status_page}
+        for name in sorted(used_pages):
+            page = self.config.status_pages[name]
+            sched.add(f"page:{name}", page.every, self._page_job(name), first_in=0)
+        sched.add("expire", 30.0, self._expire_all, first_in=30.0)
+        sched.add("compact", COMPACT_EVERY, self._compact, first_in=60.0)
+        writer = asyncio.create_task(self._writer(), name="observation-writer")
+        try:
+            await sched.run()
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self.flush()
+
+    # --- probes -----------------------------------------------------------------------------
+    def _light_job(self, channel: ChannelConfig) -> Job:
+        async def job() -> None:
+            await self.ingest(await self.probe(channel))
+
+        return job
+
+    def _page_job(self, name: str) -> Job:
+        async def job() -> None:
+            for obs in await self.read_status_page(name):
+                await self.ingest(obs)
+
+        return job
+
+    async def probe(self, channel: ChannelConfig) -> Observation:
+        """One light probe of one channel (no request at all when it has no key)."""
+        if channel.api_key is None:
+            return no_key_observation(channel, self.now())
+        result = await self.providers[channel.id].light_check()
+        return self.guard.judge(light_observation(channel, result, self.now()))
+
+    async def read_status_page(self, name: str) -> list[Observation]:
+        """The vendor's word for every channel that points at page ``name``."""
+        reading = await self.readers[name].read(self.now())
+        if reading.stale or reading.error:
+            log.info("status page %s: %s", name, reading.error or "stale")
+            return []
+        out = []
+        for ch in self.config.channels:
+            ref = ch.status_page
+            if ref is None or ref.page != name:
+                continue
+            level = reading.level_for(component=ref.component, product=ref.product)
+            what = ref.component or ref.product or "page"
+            detail = f"{name} status page: {what} is {level.value}"
+            out.append(vendor_observation(ch.id, to_status(level), detail, self.now()))
+        return out
+
+    # --- evaluation -------------------------------------------------------------------------
+    async def ingest(self, obs: Observation) -> StatusChange | None:
+        """Store an observation and let it move the channel's status."""
+        ch = self.config.channel(obs.channel_id)
+        thresholds = Thresholds(ch.thresholds.fail_after, ch.thresholds.recover_after)
+        async with self._lock:
+            self._pending.append(obs)
+            if obs.source is not Source.STATUSPAGE:
+                self.last[obs.channel_id] = obs
+            state, change = evaluate(self.states[obs.channel_id], obs, thresholds)
+            self.states[obs.channel_id] = state
+            if change is not None:
+                await self._record(change)
+        if len(self._pending) >= FLUSH_BATCH:
+            await self.flush()
+        return change
+
+    async def _record(self, change: StatusChange) -> None:
+        incident = apply_change(
+            self.incidents.get(change.channel_id), change, lambda: uuid.uuid4().hex[:12]
+        )
+        await self.store.record_change(change, incident)
+        if incident is not None:
+            if incident.is_open:
+                self.incidents[change.channel_id] = incident
+            else:
+                self.incidents.pop(change.channel_id, None)
+        self._adjust_schedule(change)
+        log.info(
+            "%s: %s -> %s (%s)", change.channel_id, change.old.value, change.new.value, change.reason
+        )
+        for listener in self.listeners:
+            listener(change)
+
+    def _adjust_schedule(self, change: StatusChange) -> None:
+        """Back a retired channel off to once a day; restore its interval when it comes back."""
+        ch = self.config.channel(change.channel_id)
+        if self.scheduler is None or ch.probes.light is None:
+            return
+        key = f"light:{ch.id}"
+        if change.new is Status.RETIRED:
+            self.scheduler.set_interval(key, RETIRED_EVERY)
+        elif change.old is Status.RETIRED:
+            self.scheduler.set_interval(key, ch.probes.light.every)
+
+    async def _expire_all(self) -> None:
+        async with self._lock:
+            for cid, state in list(self.states.items()):
+                new_state, change = expire(state, self.now(), self.vendor_ttl_s)
+                self.states[cid] = new_state
+                if change is not None:
+                    await self._record(change)
+
+    # --- persistence ------------------------------------------------------------------------
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            await self.store.add_observations(batch)
+        except BaseException:
+            self._pending[:0] = batch  # keep them for the next flush
+            raise
+
+    async def _writer(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await self.flush()
+            except Exception:  # keep probing; the batch stays pending for the next flush
+                log.exception("storing observations failed")
+
+    async def _compact(self) -> None:
+        await self.store.compact(self.now(), self.config.storage.retention.raw)
+
+    # --- views ------------------------------------------------------------------------------
+    def views(self) -> list[ChannelView]:
+        return [
+            ChannelView(
+                channel=ch,
+                status=self.states[ch.id].status,
+                since=self.states[ch.id].since,
+                last=self.last.get(ch.id),
+                incident=self.incidents.get(ch.id),
+            )
+            for ch in self.config.channels
+        ]
+

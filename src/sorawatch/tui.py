@@ -1,0 +1,81 @@
+"""The live terminal table (``sorawatch run`` on a terminal, ``sorawatch demo``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sorawatch.domain.status import Status
+from sorawatch.domain.uptime import uptime
+from sorawatch.monitor import ChannelView, Monitor
+
+_STYLE = {
+    Status.OPERATIONAL: "green",
+    Status.DEGRADED: "yellow",
+    Status.RISK_CONTROL: "yellow",
+    Status.SUSPENDED: "red",
+    Status.MAINTENANCE: "cyan",
+    Status.RETIRED: "bright_black",
+    Status.UNKNOWN: "white",
+}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _latency(view: ChannelView) -> str:
+    if view.last is None or view.last.latency_ms is None:
+        return "—"
+    return f"{view.last.latency_ms:,.0f} ms"
+
+
+def status_table(
+    views: list[ChannelView], uptimes: dict[str, float | None], title: str = "sorawatch"
+) -> Table:
+    table = Table(title=title, expand=False)
+    table.add_column("", width=2)
+    table.add_column("channel")
+    table.add_column("access")
+    table.add_column("status")
+    table.add_column("latency", justify="right")
+    table.add_column("last outcome")
+    table.add_column("uptime so far", justify="right")
+    for v in views:
+        style = _STYLE[v.status]
+        last = v.last.outcome.value if v.last else "—"
+        if v.last and v.last.detail and not v.last.outcome.is_good:
+            last = f"{last}: {v.last.detail}"[:60]
+        table.add_row(
+            v.status.icon,
+            v.channel.name,
+            v.channel.access.value,
+            f"[{style}]{v.status.value}[/{style}]",
+            _latency(v),
+            last,
+            _pct(uptimes.get(v.channel.id)),
+        )
+    return table
+
+
+async def uptimes_since(monitor: Monitor, since: datetime, now: datetime) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for ch in monitor.config.channels:
+        segments = await monitor.store.timeline(ch.id, since, now)
+        out[ch.id] = uptime(segments, since, now)
+    return out
+
+
+async def live_table(monitor: Monitor, started: datetime, console: Console, every: float = 1.0) -> None:
+    """Redraw the table until cancelled."""
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+        while True:
+            now = monitor.now()
+            ups = await uptimes_since(monitor, started, now)
+            title = f"sorawatch — {now:%Y-%m-%d %H:%M:%S} UTC — Ctrl-C to stop"
+            live.update(status_table(monitor.views(), ups, title))
+            await asyncio.sleep(every)
