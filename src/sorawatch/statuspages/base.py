@@ -148,7 +148,7 @@ class StatusReading:
 
     def _component_level(self, name: str) -> Level:
         wanted = _casefold(name)
-        matched = [c for c in self.components if _casefold(c.name) == wanted]
+        matched = [c for c in self.components if wanted in _names(c)]
         if not matched:  # a group name stands for all of its children
             matched = [c for c in self.components if c.group and _casefold(c.group) == wanted]
         keys = {wanted}
@@ -180,6 +180,14 @@ class StatusReading:
 
 def _casefold(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+def _names(component: ComponentReading) -> set[str]:
+    """The names a component answers to: its own, and qualified by its group."""
+    names = {_casefold(component.name)}
+    if component.group:
+        names |= {_casefold(f"{component.group} {sep} {component.name}") for sep in "-/"}
+    return names
 
 
 def _mentions(incident: IncidentReading, keys: set[str]) -> bool:

@@ -121,7 +121,8 @@ def _page_url(doc: Mapping[str, object]) -> str | None:
 def parse_incidents(doc: object) -> tuple[IncidentReading, ...]:
     """``incidents.json`` / ``incidents/unresolved.json``: the unresolved incidents only."""
     body = as_obj(doc, "incidents document")
-    found = (parse_incident(r, _page_url(body)) for r in objects(body.get("incidents"), "incidents"))
+    rows = objects(body.get("incidents"), "incidents")
+    found = (parse_incident(r, _page_url(body)) for r in rows)
     return tuple(i for i in found if is_unresolved(i))
 
 
@@ -149,7 +150,13 @@ class Summary:
         maintenances = self.maintenances or ()
         indicator = self.indicator
         if indicator is None:
-            indicator = worst([c.level for c in components] + [i.impact for i in incidents])
+            indicator = worst(
+                [
+                    *(c.level for c in components),
+                    *(i.impact for i in incidents),
+                    *(Level.MAINTENANCE for _ in maintenances),
+                ]
+            )
         return StatusReading(page, fetched_at, indicator, components, incidents, maintenances)
 
 
@@ -228,4 +235,3 @@ async def _add_incidents(
     if indicator is None:
         indicator = worst([reading.indicator, *(i.impact for i in incidents)])
     return replace(reading, incidents=incidents, indicator=indicator)
-
