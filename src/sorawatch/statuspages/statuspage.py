@@ -231,7 +231,11 @@ async def _add_incidents(
     http: JsonGetter, base: str, reading: StatusReading, indicator: Level | None
 ) -> StatusReading:
     # incidents.json, not incidents/unresolved.json: incident.io answers the latter with HTML 404.
-    incidents = parse_incidents(await http.get_json(f"{base}/api/v2/incidents.json"))
+    try:
+        incidents = parse_incidents(await http.get_json(f"{base}/api/v2/incidents.json"))
+    except ReadFailure:
+        # The summary's indicator and components still stand; some imitations lack the list.
+        return reading
     if indicator is None:
         indicator = worst([reading.indicator, *(i.impact for i in incidents)])
     return replace(reading, incidents=incidents, indicator=indicator)
