@@ -284,3 +284,8 @@ def test_parse_time(raw: object, expected: datetime | None) -> None:
 @given(st.datetimes(timezones=st.just(timezone(timedelta(hours=-7)))))
 def test_parse_time_round_trips_any_offset(moment: datetime) -> None:
     assert parse_time(moment.isoformat()) == moment
+
+
+def test_decode_json_refuses_absurd_nesting() -> None:
+    with pytest.raises(PayloadError):
+        decode_json(b"[" * 100_000 + b"]" * 100_000, "application/json")

@@ -44,6 +44,15 @@ async def test_a_bare_array_at_incidents_json_is_google_style() -> None:
     assert await detect(host, url) == "gcloud"
 
 
+async def test_a_bare_feed_under_any_root_is_google_style() -> None:
+    host = FakeHost()
+    host.serve(
+        "https://mirror.example.com/gcp/incidents.json", "gcp-incidents-with-vertex-gemini.json"
+    )
+    assert await detect(host, "https://mirror.example.com/gcp") == "gcloud"
+    assert host.asked[0] == "https://mirror.example.com/gcp/api/v2/summary.json"
+
+
 @pytest.mark.parametrize(
     ("fixture", "proxy", "kind"),
     [

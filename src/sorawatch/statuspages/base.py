@@ -245,7 +245,7 @@ def decode_json(body: bytes, content_type: str | None) -> object:
         raise PayloadError(f"expected JSON, got content-type {content_type or 'none'!r}")
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise PayloadError(f"malformed JSON: {exc}") from exc
 
 

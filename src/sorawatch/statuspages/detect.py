@@ -25,11 +25,17 @@ async def detect(http: JsonGetter, url: str) -> Kind:
     bare_feed = parts.path.endswith("incidents.json") and "/api/v2/" not in parts.path
     if bare_feed and isinstance(await http.get_json(gcloud.incidents_url(url)), list):
         return "gcloud"
-    summary = statuspage.parse_summary(
-        await http.get_json(f"{statuspage.api_base(url)}/api/v2/summary.json")
-    )
-    if not summary.components and summary.indicator is None:
-        raise PayloadError("summary.json answered, but with neither components nor a status")
+    try:
+        summary = statuspage.parse_summary(
+            await http.get_json(f"{statuspage.api_base(url)}/api/v2/summary.json")
+        )
+        if not summary.components and summary.indicator is None:
+            raise PayloadError("summary.json answered, but with neither components nor a status")
+    except ReadFailure:
+        # Last resort: a Google-style dashboard served from another host (a mirror, a simulator).
+        if not bare_feed and await _is_bare_feed(http, url):
+            return "gcloud"
+        raise
     if incidentio.looks_like_incidentio(summary.ids):
         return "incidentio"
     try:
@@ -37,3 +43,10 @@ async def detect(http: JsonGetter, url: str) -> Kind:
     except ReadFailure:
         return "statuspage"
     return "incidentio" if isinstance(proxy.get("summary"), dict) else "statuspage"
+
+
+async def _is_bare_feed(http: JsonGetter, url: str) -> bool:
+    try:
+        return isinstance(await http.get_json(gcloud.incidents_url(url)), list)
+    except ReadFailure:
+        return False

@@ -52,7 +52,7 @@ class ConditionalHttp:
             )
         except httpx.TimeoutException as exc:
             raise FetchFailure(f"GET {url}: timed out") from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise FetchFailure(f"GET {url}: {type(exc).__name__}") from exc
         if resp.status_code == 304 and known is not None:
             return known.data
