@@ -1,0 +1,314 @@
+"""The evaluator: observations → confirmed status changes → incidents (DESIGN.md, "Status").
+
+Pure. The caller keeps one ``ChannelState`` per channel and feeds it every observation in time
+order; ``evaluate`` returns the next state and, when the channel's status moved, the
+``StatusChange`` that says why. Two voices are kept apart and combined at the end:
+
+* the probes (light, canary, traffic), which must *confirm* a change: ``fail_after`` consecutive
+  failures to leave ``operational``, ``recover_after`` consecutive good answers to return;
+* the vendor's status page, whose word counts at once (a ``major_outage`` is evidence, not a rumour)
+  until it is replaced or expires.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Final
+
+from sorawatch.domain.incident import Incident, StatusChange
+from sorawatch.domain.observation import Evidence, Observation
+from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.status import Status, worst
+
+STREAK_CAP: Final = 20  # observations kept in a streak (at least 2 × fail_after are kept)
+INCIDENT_EVIDENCE_CAP: Final = 20
+_EVIDENCE_HEAD: Final = 5  # of those, how many from the incident's start are always kept
+
+# DESIGN.md's "health signal" column. None: the observation says nothing about the channel.
+HEALTH_SIGNAL: Final[Mapping[Outcome, Status | None]] = {
+    Outcome.OK: Status.OPERATIONAL,
+    Outcome.SLOW: Status.DEGRADED,
+    Outcome.RATE_LIMITED: Status.RISK_CONTROL,
+    Outcome.RISK_CONTROL: Status.RISK_CONTROL,
+    Outcome.OVERLOADED: Status.DEGRADED,  # suspended when sustained, see SUSTAINABLE
+    Outcome.QUOTA_EXHAUSTED: Status.SUSPENDED,
+    Outcome.AUTH_FAILED: Status.SUSPENDED,
+    Outcome.PAUSED: Status.SUSPENDED,
+    Outcome.RETIRED: Status.RETIRED,
+    Outcome.SERVER_ERROR: Status.DEGRADED,  # suspended when sustained, see SUSTAINABLE
+    Outcome.TIMEOUT: Status.SUSPENDED,
+    Outcome.CONNECT_ERROR: Status.SUSPENDED,
+    Outcome.BAD_RESPONSE: Status.DEGRADED,
+    Outcome.REJECTED: None,
+    Outcome.JOB_FAILED: Status.DEGRADED,
+}
+# Outcomes whose uninterrupted run of 2 × fail_after means "down", not "wobbly".
+SUSTAINABLE: Final = frozenset({Outcome.OVERLOADED, Outcome.SERVER_ERROR})
+
+
+def target_status(outcome: Outcome) -> Status | None:
+    """The status one observation of ``outcome`` points to (None: it points nowhere)."""
+    return HEALTH_SIGNAL[outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    fail_after: int = 3
+    recover_after: int = 2
+
+    def __post_init__(self) -> None:
+        if self.fail_after < 1 or self.recover_after < 1:
+            raise ValueError(f"thresholds must be at least 1, got {self}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """Everything the evaluator remembers about one channel between observations."""
+
+    channel_id: str
+    status: Status = Status.UNKNOWN  # the confirmed status: combine(probe_status, vendor)
+    since: datetime | None = None
+    probe_status: Status = Status.UNKNOWN  # what the probes alone say
+    vendor: Status | None = None  # the status page's last word
+    vendor_at: datetime | None = None
+    streak: tuple[Observation, ...] = ()  # the current run of same-polarity probe observations
+
+
+def combine(probe: Status, vendor: Status | None) -> Status:
+    """The confirmed status from the probes' verdict and the vendor's word.
+
+    A vendor maintenance explains whatever the probes see (but a retired model stays retired);
+    otherwise the worse of the two, so an operational vendor never hides what the probes found.
+    """
+    if vendor is Status.MAINTENANCE:
+        return probe if probe is Status.RETIRED else Status.MAINTENANCE
+    if vendor is None or vendor in (Status.OPERATIONAL, Status.UNKNOWN):
+        return probe
+    return worst(probe, vendor)
+
+
+# --------------------------------------------------------------------------- probe decisions
+
+
+def _is_good(obs: Observation) -> bool:
+    return target_status(obs.outcome) is Status.OPERATIONAL
+
+
+def _extend(streak: tuple[Observation, ...], obs: Observation, cap: int) -> tuple[Observation, ...]:
+    if streak and _is_good(streak[-1]) == _is_good(obs):
+        return (*streak, obs)[-cap:]
+    return (obs,)
+
+
+def _sustained_run(streak: tuple[Observation, ...]) -> int:
+    run = 0
+    for obs in reversed(streak):
+        if obs.outcome not in SUSTAINABLE:
+            break
+        run += 1
+    return run
+
+
+def _targets(streak: tuple[Observation, ...], fail_after: int) -> list[Status]:
+    run = _sustained_run(streak)
+    escalate = run >= 2 * fail_after
+    targets = []
+    for i, obs in enumerate(streak):
+        target = target_status(obs.outcome) or Status.UNKNOWN
+        if escalate and i >= len(streak) - run:
+            target = Status.SUSPENDED
+        targets.append(target)
+    return targets
+
+
+def _most_frequent(targets: list[Status]) -> Status:
+    """The most frequent target; ties go to the one seen most recently."""
+    counts = Counter(targets)
+    last_seen = {t: i for i, t in enumerate(targets)}
+    return max(counts, key=lambda t: (counts[t], last_seen[t]))
+
+
+def _describe(window: tuple[Observation, ...], what: str | None = None) -> str:
+    outcomes = Counter(o.outcome.value for o in window)
+    if what is None and len(outcomes) == 1:
+        what = f"{len(window)} consecutive {window[-1].outcome.value}"
+    elif what is None:
+        mix = ", ".join(f"{n} {o}" for o, n in outcomes.most_common())
+        what = f"{len(window)} consecutive failures: {mix}"
+    last = window[-1].detail
+    return f"{what} ({last})" if last else what
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    status: Status
+    reason: str
+    deciding: tuple[Observation, ...]
+
+
+def _recover(current: Status, streak: tuple[Observation, ...], th: Thresholds) -> _Decision | None:
+    if current is Status.OPERATIONAL:
+        return None
+    if current is Status.UNKNOWN:  # no history to confirm against: believe the first answer
+        return _Decision(
+            Status.OPERATIONAL, _describe(streak[-1:], "first good probe"), streak[-1:]
+        )
+    if len(streak) < th.recover_after:
+        return None
+    window = streak[-th.recover_after :]
+    return _Decision(Status.OPERATIONAL, _describe(window), window)
+
+
+def _fail(current: Status, streak: tuple[Observation, ...], th: Thresholds) -> _Decision | None:
+    if current is Status.RETIRED or len(streak) < th.fail_after:
+        return None  # retired is sticky: only good answers bring a model back
+    window_targets = _targets(streak, th.fail_after)[-th.fail_after :]
+    if current.is_bad and current in window_targets:
+        return None  # a move between bad statuses needs fail_after failures pointing elsewhere
+    new = _most_frequent(window_targets)
+    if new is current:
+        return None
+    window = streak[-th.fail_after :]
+    run = _sustained_run(streak)
+    if new is Status.SUSPENDED and run >= 2 * th.fail_after:
+        kinds = "/".join(sorted({o.outcome.value for o in streak[-run:]}))
+        run_obs = streak[-run:]
+        return _Decision(new, _describe(run_obs, f"{run} consecutive {kinds} (sustained)"), run_obs)
+    return _Decision(new, _describe(window), window)
+
+
+def _decide(current: Status, streak: tuple[Observation, ...], th: Thresholds) -> _Decision | None:
+    if _is_good(streak[-1]):
+        return _recover(current, streak, th)
+    return _fail(current, streak, th)
+
+
+# --------------------------------------------------------------------------- evaluate / expire
+
+
+def _sources(observations: tuple[Observation, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(o.source.value for o in observations))
+
+
+def _settle(
+    before: ChannelState,
+    after: ChannelState,
+    at: datetime,
+    reason: str,
+    sources: tuple[str, ...],
+    evidence: tuple[Evidence, ...],
+) -> tuple[ChannelState, StatusChange | None]:
+    """Recombine the two voices; report a change if the confirmed status moved."""
+    status = combine(after.probe_status, after.vendor)
+    if status is before.status:
+        return replace(after, status=status), None
+    if (
+        after.vendor is not None
+        and status is not after.probe_status
+        and "statuspage" not in sources
+    ):
+        reason = f"{reason}; vendor status page says {after.vendor.value}"
+        sources = (*sources, Source.STATUSPAGE.value)
+    change = StatusChange(
+        channel_id=before.channel_id,
+        at=at,
+        old=before.status,
+        new=status,
+        reason=reason,
+        sources=sources,
+        evidence=evidence,
+    )
+    return replace(after, status=status, since=at), change
+
+
+def _vendor_word(state: ChannelState, obs: Observation) -> tuple[ChannelState, StatusChange | None]:
+    if obs.reported is None:  # the page could not be read: that says nothing about the channel
+        return state, None
+    after = replace(state, vendor=obs.reported, vendor_at=obs.at)
+    reason = f"vendor status page: {obs.detail or obs.reported.value}"
+    return _settle(state, after, obs.at, reason, (Source.STATUSPAGE.value,), (Evidence.of(obs),))
+
+
+def evaluate(
+    state: ChannelState, obs: Observation, thresholds: Thresholds
+) -> tuple[ChannelState, StatusChange | None]:
+    """Fold one observation into a channel's state."""
+    if obs.channel_id != state.channel_id:
+        raise ValueError(f"observation of {obs.channel_id!r} fed to {state.channel_id!r}")
+    if obs.source is Source.STATUSPAGE:
+        return _vendor_word(state, obs)
+    if obs.inconclusive:
+        after = replace(state, probe_status=Status.UNKNOWN, streak=())
+        reason = f"no data: {obs.detail}" if obs.detail else "no data"
+        return _settle(state, after, obs.at, reason, _sources((obs,)), (Evidence.of(obs),))
+    if target_status(obs.outcome) is None:
+        return state, None  # the caller's fault: no streak moves
+    cap = max(STREAK_CAP, 2 * thresholds.fail_after)
+    streak = _extend(state.streak, obs, cap)
+    decision = _decide(state.probe_status, streak, thresholds)
+    if decision is None:
+        return replace(state, streak=streak), None
+    after = replace(state, streak=streak, probe_status=decision.status)
+    evidence = tuple(Evidence.of(o) for o in decision.deciding)
+    return _settle(state, after, obs.at, decision.reason, _sources(decision.deciding), evidence)
+
+
+def expire(
+    state: ChannelState, now: datetime, vendor_ttl_s: float
+) -> tuple[ChannelState, StatusChange | None]:
+    """Forget a vendor word older than ``vendor_ttl_s``: a stale page must not pin a status."""
+    if state.vendor_at is None or (now - state.vendor_at).total_seconds() <= vendor_ttl_s:
+        return state, None
+    word = state.vendor.value if state.vendor else "nothing"
+    after = replace(state, vendor=None, vendor_at=None)
+    reason = f"vendor status page word expired ({word}, older than {vendor_ttl_s:.0f} s)"
+    return _settle(state, after, now, reason, (Source.STATUSPAGE.value,), ())
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+def _cap_evidence(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    """At most INCIDENT_EVIDENCE_CAP items: what opened the incident, then the most recent."""
+    if len(evidence) <= INCIDENT_EVIDENCE_CAP:
+        return evidence
+    tail = INCIDENT_EVIDENCE_CAP - _EVIDENCE_HEAD
+    return evidence[:_EVIDENCE_HEAD] + evidence[-tail:]
+
+
+def apply_change(
+    open_incident: Incident | None, change: StatusChange, new_id: Callable[[], str]
+) -> Incident | None:
+    """The incident to persist after ``change``, or None when there is none to write.
+
+    Opens one on a change into a bad status, follows it (status, growing worst, evidence) while
+    the channel stays away from operational, closes it on the change back to operational.
+    """
+    if open_incident is not None and not open_incident.is_open:
+        open_incident = None
+    if open_incident is None:
+        if not change.new.is_bad:
+            return None
+        return Incident(
+            id=new_id(),
+            channel_id=change.channel_id,
+            started_at=change.at,
+            status=change.new,
+            worst=change.new,
+            cause=change.reason,
+            evidence=_cap_evidence(change.evidence),
+        )
+    if open_incident.channel_id != change.channel_id:
+        raise ValueError(f"{change.channel_id!r} change applied to {open_incident.id!r}")
+    evidence = _cap_evidence(open_incident.evidence + change.evidence)
+    if change.new is Status.OPERATIONAL:
+        return replace(open_incident, ended_at=change.at, evidence=evidence)
+    return replace(
+        open_incident,
+        status=change.new,
+        worst=worst(open_incident.worst, change.new),
+        evidence=evidence,
+    )
