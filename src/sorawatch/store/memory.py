@@ -1,0 +1,188 @@
+"""An in-memory store: the fake the other parts test against. Passes the same contract suite
+as the SQL store; nothing survives the process."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+
+from sorawatch.domain.incident import Incident, Segment, StatusChange
+from sorawatch.domain.observation import Observation
+from sorawatch.domain.outcome import Source
+from sorawatch.domain.status import Status
+from sorawatch.store.base import ChannelSnapshot, Resolution, Rollup
+from sorawatch.store.codec import aware, aware_or_none, build_segments, utc_change, utc_incident
+from sorawatch.store.rollup import RollupKey, fold, merge, retention_cutoffs
+
+SNAPSHOT_OBSERVATIONS = 20
+
+
+class MemoryStore:
+    """Every method runs without awaiting, so each call is atomic under asyncio."""
+
+    def __init__(self, snapshot_observations: int = SNAPSHOT_OBSERVATIONS) -> None:
+        self._snapshot_observations = snapshot_observations
+        self._observations: list[Observation] = []  # sorted by (at, id)
+        self._next_id = 1
+        self._changes: list[StatusChange] = []  # sorted by at, stable for equal times
+        self._incidents: dict[str, Incident] = {}
+        self._rollups: dict[RollupKey, Rollup] = {}
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def schema_version(self) -> str | None:
+        return None
+
+    # observations -------------------------------------------------------------------------
+    async def add_observations(self, observations: Sequence[Observation]) -> None:
+        stored = []
+        for obs in observations:
+            stored.append(
+                dataclasses.replace(
+                    obs,
+                    at=aware(obs.at, "observation.at"),
+                    sunset=aware_or_none(obs.sunset, "observation.sunset"),
+                    id=self._next_id,
+                )
+            )
+            self._next_id += 1
+        self._observations.extend(stored)
+        self._observations.sort(key=lambda o: (o.at, o.id or 0))
+        for key, acc in fold(stored).items():
+            fresh = acc.freeze(key)
+            old = self._rollups.get(key)
+            self._rollups[key] = fresh if old is None else merge(old, fresh)
+
+    async def observations(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Observation]:
+        since = aware_or_none(since, "since")
+        until = aware_or_none(until, "until")
+        found = [
+            o
+            for o in self._observations
+            if (channel_id is None or o.channel_id == channel_id)
+            and (since is None or o.at >= since)
+            and (until is None or o.at < until)
+        ]
+        return found[:limit]
+
+    async def rollups(
+        self,
+        channel_id: str,
+        resolution: Resolution,
+        since: datetime,
+        until: datetime,
+        source: Source | None = None,
+    ) -> list[Rollup]:
+        since = aware(since, "since")
+        until = aware(until, "until")
+        found = [
+            r
+            for (cid, src, res, bucket), r in self._rollups.items()
+            if cid == channel_id
+            and res == resolution
+            and since <= bucket < until
+            and (source is None or src == source)
+        ]
+        return sorted(found, key=lambda r: (r.bucket, r.source.value))
+
+    # status timeline and incidents ----------------------------------------------------------
+    async def record_change(self, change: StatusChange, incident: Incident | None) -> None:
+        change = utc_change(change)
+        if incident is not None:
+            self._incidents[incident.id] = utc_incident(incident)
+        self._changes.append(change)
+        self._changes.sort(key=lambda c: c.at)
+
+    def _channel_changes(self, channel_id: str) -> list[StatusChange]:
+        return [c for c in self._changes if c.channel_id == channel_id]
+
+    async def timeline(
+        self, channel_id: str, since: datetime, until: datetime | None = None
+    ) -> list[Segment]:
+        since = aware(since, "since")
+        until = aware_or_none(until, "until")
+        mine = self._channel_changes(channel_id)
+        before = [c for c in mine if c.at <= since]
+        inside = [c for c in mine if c.at > since and (until is None or c.at < until)]
+        later = until is not None and any(c.at >= until for c in mine)
+        return build_segments(before[-1] if before else None, inside, since, until, later)
+
+    async def changes(
+        self, channel_id: str | None = None, since: datetime | None = None, limit: int = 1000
+    ) -> list[StatusChange]:
+        since = aware_or_none(since, "since")
+        found = [
+            c
+            for c in self._changes
+            if (channel_id is None or c.channel_id == channel_id)
+            and (since is None or c.at >= since)
+        ]
+        return found[:limit]
+
+    async def incidents(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        open_only: bool = False,
+        limit: int = 500,
+    ) -> list[Incident]:
+        since = aware_or_none(since, "since")
+        found = [
+            i
+            for i in self._incidents.values()
+            if (channel_id is None or i.channel_id == channel_id)
+            and (i.ended_at is None or (not open_only and (since is None or i.ended_at > since)))
+        ]
+        found.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+        return found[:limit]
+
+    async def snapshots(self) -> list[ChannelSnapshot]:
+        channels = {c.channel_id for c in self._changes} | {
+            o.channel_id for o in self._observations
+        }
+        return [self._snapshot(cid) for cid in sorted(channels)]
+
+    def _snapshot(self, channel_id: str) -> ChannelSnapshot:
+        mine = [o for o in self._observations if o.channel_id == channel_id]
+        changes = self._channel_changes(channel_id)
+        open_incidents = sorted(
+            (i for i in self._incidents.values() if i.channel_id == channel_id and i.is_open),
+            key=lambda i: (i.started_at, i.id),
+        )
+        if changes:
+            status, since = changes[-1].new, changes[-1].at
+        else:
+            status, since = Status.UNKNOWN, mine[0].at
+        return ChannelSnapshot(
+            channel_id=channel_id,
+            status=status,
+            since=since,
+            open_incident=open_incidents[-1] if open_incidents else None,
+            last_observations=tuple(mine[-self._snapshot_observations :]),
+        )
+
+    # maintenance ------------------------------------------------------------------------------
+    async def compact(self, now: datetime, raw_retention_s: float) -> int:
+        cut = retention_cutoffs(aware(now, "now"), raw_retention_s)
+        kept = [o for o in self._observations if o.at >= cut.raw]
+        deleted = len(self._observations) - len(kept)
+        self._observations = kept
+        limits = {Resolution.MINUTE: cut.minute, Resolution.HOUR: cut.hour}
+        old = [k for k in self._rollups if k[2] in limits and k[3] < limits[k[2]]]
+        for key in old:
+            del self._rollups[key]
+        return deleted + len(old)
+
+    async def size_bytes(self) -> int | None:
+        return None
