@@ -289,6 +289,35 @@ CASES = [
         id="truncated-json-on-200",
     ),
     pytest.param(
+        ex(200, b"", JSON_CT), Outcome.BAD_RESPONSE, "unparseable json", id="empty-json-on-200"
+    ),
+    pytest.param(ex(204, b"", JSON_CT), Outcome.OK, "204 ok", id="no-content-204"),
+    pytest.param(
+        ex(200, {"code": 10000, "message": "Success", "data": {"task_id": "7392"}}),
+        Outcome.OK,
+        "200 ok",
+        id="volcengine-visual-success-code-10000",
+    ),
+    pytest.param(
+        ex(
+            200,
+            VIDEO
+            | {
+                "status": "failed",
+                "error": {"code": "generation_failed", "message": "疑似存在异常行为"},
+            },
+        ),
+        Outcome.OK,
+        "200 ok",
+        id="failed-job-words-are-the-job-s-not-the-answer-s",
+    ),
+    pytest.param(
+        ex(500, FAILED_VIDEO | {"error": {"code": "server_is_overloaded", "message": "busy"}}),
+        Outcome.OVERLOADED,
+        "500 server_is_overloaded",
+        id="job-shaped-error-on-5xx-still-counts",
+    ),
+    pytest.param(
         ex(200, {"error": {"message": "something odd", "type": "weird_error"}}),
         Outcome.BAD_RESPONSE,
         "error in body: weird_error",

@@ -293,6 +293,17 @@ def test_streak_is_capped() -> None:
     assert state.status is Status.SUSPENDED
 
 
+def test_a_rebuilt_streak_of_mixed_polarity_is_not_trusted() -> None:
+    # e.g. rebuilt after a restart by code that counts slow as good
+    mixed = tuple(probe(o) for o in (O.OK, O.OK, O.SLOW, O.REJECTED))
+    state = ChannelState(CH, Status.OPERATIONAL, T0, Status.OPERATIONAL, streak=mixed)
+    state, changes = feed([O.SLOW], state)
+    assert changes == []
+    assert [o.outcome for o in state.streak] == [O.SLOW, O.SLOW]
+    _, (change,) = feed([O.SLOW], state)
+    assert change.new is Status.DEGRADED
+
+
 def test_observation_of_another_channel_is_a_bug() -> None:
     with pytest.raises(ValueError, match="fed to"):
         evaluate(ChannelState("other"), probe(O.OK), TH)

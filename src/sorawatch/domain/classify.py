@@ -82,9 +82,10 @@ class ErrorInfo:
 class Body:
     kind: BodyKind
     doc: object = None  # the parsed JSON document (JSON kind only)
-    error: ErrorInfo | None = None  # an error the answer carries about itself
+    error: ErrorInfo | None = None  # an error the answer carries
     text: str = ""  # lower-cased text the text rules may read
     sunset: datetime | None = None  # shutdown_date / sunset_date written in the body
+    job: bool = False  # the document is a job/operation: on a 2xx its error is the job's
 
 
 _SUCCESS_CODES: Final = frozenset({"", "0", "200", "success", "ok", "succeed", "true"})
@@ -157,6 +158,8 @@ def _flat_error(doc: Mapping[str, object]) -> ErrorInfo | None:
     type_ = _str(doc.get("type"))
     message = _message_of(doc)
     if code is not None and code.lower() in _SUCCESS_CODES:
+        return None
+    if message.strip().lower() in _SUCCESS_CODES:  # {"code":10000,"message":"Success"}
         return None
     looks_failed = code is not None or (type_ is not None and "error" in type_.lower())
     if not (looks_failed and message):
@@ -291,6 +294,8 @@ def read_body(body: bytes, content_type: str) -> Body:
         return Body(BodyKind.BINARY if body else BodyKind.EMPTY)
     text = body[:_MAX_DECODE].decode("utf-8", errors="replace")
     kind = _kind(text, content_type)
+    if kind is BodyKind.EMPTY and "json" in content_type:
+        return Body(BodyKind.BAD_JSON)  # "" is not JSON, whatever the header promised
     if kind is BodyKind.SSE:
         return _read_sse(text)
     if kind is BodyKind.JSON:
@@ -299,11 +304,9 @@ def read_body(body: bytes, content_type: str) -> Body:
             bad = "json" in content_type
             return Body(BodyKind.BAD_JSON if bad else BodyKind.TEXT, text=text[:_MAX_TEXT].lower())
         error = error_of(doc)
-        if error is not None and isinstance(doc, dict) and _is_job(doc):
-            error = None
-        chat = _chat_text(doc)
-        words = error.message if error else chat
-        return Body(kind, doc, error, words[:_MAX_TEXT].lower(), _date_in_body(doc))
+        job = isinstance(doc, dict) and _is_job(doc)
+        words = error.message if error and not job else _chat_text(doc)
+        return Body(kind, doc, error, words[:_MAX_TEXT].lower(), _date_in_body(doc), job)
     return Body(kind, text=text[:_MAX_TEXT].lower())
 
 
@@ -622,13 +625,13 @@ def _good(
 ) -> _Decided:
     if (wall := _by_rules(signals, str(status), (CLOUDFLARE_RULE,))) is not None:
         return wall
-    if body.error is not None:
+    if body.error is not None and not body.job:
         # Judge the error as if it had come with its own status (0 when it names none).
         embedded = Signals(body.error.status or 0, body.error, signals.text)
         label = _short(body.error.label or "unrecognised error")
         prefix = f"{status} error in body:"
         return _by_rules(embedded, prefix) or _Decided(Outcome.BAD_RESPONSE, f"{prefix} {label}")
-    if body.kind is BodyKind.BAD_JSON:
+    if body.kind is BodyKind.BAD_JSON and status != 204:  # 204 has no body whatever it says
         return _Decided(Outcome.BAD_RESPONSE, f"{status} unparseable json")
     if body.kind is BodyKind.HTML and expect_json:
         return _Decided(Outcome.BAD_RESPONSE, f"{status} html instead of json")

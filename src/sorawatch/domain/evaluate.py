@@ -98,9 +98,20 @@ def _is_good(obs: Observation) -> bool:
 
 
 def _extend(streak: tuple[Observation, ...], obs: Observation, cap: int) -> tuple[Observation, ...]:
-    if streak and _is_good(streak[-1]) == _is_good(obs):
-        return (*streak, obs)[-cap:]
-    return (obs,)
+    """The streak after ``obs``: its trailing run of ``obs``'s polarity, plus ``obs``.
+
+    Re-derived rather than trusted, so a streak rebuilt by other code (after a restart) that
+    mixes polarities or holds neutral observations cannot confirm a change early.
+    """
+    good = _is_good(obs)
+    kept: list[Observation] = []
+    for old in reversed(streak):
+        if target_status(old.outcome) is None:
+            continue
+        if _is_good(old) != good:
+            break
+        kept.append(old)
+    return (*reversed(kept), obs)[-cap:]
 
 
 def _sustained_run(streak: tuple[Observation, ...]) -> int:
