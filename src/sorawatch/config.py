@@ -63,8 +63,8 @@ class StorageConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
-        if not (v.startswith("sqlite://") or v.startswith(("postgresql://", "postgres://"))):
-            raise ValueError("expected sqlite:///PATH, sqlite:///:memory: or postgresql://…")
+        if not v.startswith(("sqlite:///", "postgresql://", "postgres://", "memory://")):
+            raise ValueError("expected sqlite:///PATH, postgresql://… or memory:// (tests)")
         return v
 
 

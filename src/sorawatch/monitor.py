@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from sorawatch.config import ChannelConfig, Config
-from sorawatch.domain.evaluate import ChannelState, Thresholds, apply_change, evaluate, expire
+from sorawatch.domain.evaluate import (
+    ChannelState,
+    Thresholds,
+    apply_change,
+    evaluate,
+    expire,
+    target_status,
+)
 from sorawatch.domain.incident import Incident, StatusChange
 from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Outcome, Source
@@ -72,9 +79,9 @@ def vendor_observation(channel_id: str, reported: Status, detail: str, at: datet
         channel_id=channel_id,
         source=Source.STATUSPAGE,
         at=at,
-        outcome=Outcome.OK if reported in (Status.OPERATIONAL, Status.MAINTENANCE) else (
-            Outcome.SERVER_ERROR
-        ),
+        outcome=Outcome.OK
+        if reported in (Status.OPERATIONAL, Status.MAINTENANCE)
+        else (Outcome.SERVER_ERROR),
         detail=detail,
         reported=reported,
     )
@@ -84,10 +91,13 @@ def resume_state(snap: ChannelSnapshot) -> ChannelState:
     """Rebuild evaluator state after a restart from the stored status and recent observations."""
     probe_obs = [o for o in snap.last_observations if o.source is not Source.STATUSPAGE]
     streak: list[Observation] = []
+    def good(o: Observation) -> bool:
+        return target_status(o.outcome) is Status.OPERATIONAL
+
     for o in reversed(probe_obs):
         if o.outcome.is_neutral:
             continue
-        if streak and o.outcome.is_good != streak[0].outcome.is_good:
+        if streak and good(o) != good(streak[0]):
             break
         streak.insert(0, o)
     probe_status = snap.status if snap.status is not Status.MAINTENANCE else Status.UNKNOWN
@@ -139,7 +149,9 @@ class Monitor:
         self.last: dict[str, Observation] = {}
         self.incidents: dict[str, Incident] = {}
         self.listeners: list[Callable[[StatusChange], None]] = []
-        every = max((ch.probes.light.every for ch in config.channels if ch.probes.light), default=60)
+        every = max(
+            (ch.probes.light.every for ch in config.channels if ch.probes.light), default=60
+        )
         self.guard = NetworkGuard(
             {ch.id: host_of(ch.base_url) for ch in config.channels if ch.probes.light},
             window=timedelta(seconds=2 * every),
@@ -250,7 +262,11 @@ class Monitor:
                 self.incidents.pop(change.channel_id, None)
         self._adjust_schedule(change)
         log.info(
-            "%s: %s -> %s (%s)", change.channel_id, change.old.value, change.new.value, change.reason
+            "%s: %s -> %s (%s)",
+            change.channel_id,
+            change.old.value,
+            change.new.value,
+            change.reason,
         )
         for listener in self.listeners:
             listener(change)
@@ -308,4 +324,3 @@ class Monitor:
             )
             for ch in self.config.channels
         ]
-

@@ -1,0 +1,55 @@
+"""Shared test helpers: a running simulator and configs pointed at it."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sorawatch.simulator import Simulator, load_scenario
+
+CLI = [sys.executable, "-m", "sorawatch.cli"]
+
+
+@asynccontextmanager
+async def running_sim(tmp_path: Path, scenario_yaml: str) -> AsyncIterator[Simulator]:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(textwrap.dedent(scenario_yaml), encoding="utf-8")
+    sim = Simulator(load_scenario(str(path)))
+    async with sim.serve(host="127.0.0.1", port=0):
+        yield sim
+
+
+def channel_yaml(
+    sim: Simulator,
+    cid: str,
+    *,
+    model: str = "sora-2",
+    access: str = "relay",
+    every: str = "1s",
+    api_key: str = "sk-test",
+    extra: tuple[str, ...] = (),
+) -> str:
+    """One entry of a ``channels:`` list pointed at the simulator."""
+    lines = [
+        f"  - id: {cid}",
+        f'    name: "{cid} channel"',
+        "    group: Test",
+        f"    model: {model}",
+        f"    access: {access}",
+        "    protocol: openai-videos",
+        f'    base_url: "{sim.base_url(cid)}"',
+        f'    api_key: "{api_key}"',
+        "    price: {per_second: 0.10}",
+        f"    probes: {{light: {{every: {every}, timeout: 2s}}}}",
+        "    thresholds: {fail_after: 3, recover_after: 2, slow_ms: 5000}",
+        *(f"    {e}" for e in extra),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def config_yaml(sim: Simulator, db_url: str, channels: list[str], pages: str = "") -> str:
+    body = "".join(channels)
+    return f'storage: {{url: "{db_url}"}}\n{pages}channels:\n{body}'
