@@ -81,8 +81,14 @@ async def main(args: argparse.Namespace) -> None:
     port = free_port()
     (tmp / "scenario.yaml").write_text(scenario_yaml(args.channels), encoding="utf-8")
     sim = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sorawatch.cli", "simulate",
-        "--scenario", str(tmp / "scenario.yaml"), "--port", str(port),
+        sys.executable,
+        "-m",
+        "sorawatch.cli",
+        "simulate",
+        "--scenario",
+        str(tmp / "scenario.yaml"),
+        "--port",
+        str(port),
         stdout=asyncio.subprocess.DEVNULL,
     )
     try:
@@ -118,7 +124,8 @@ async def main(args: argparse.Namespace) -> None:
             observations = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
         db_bytes = sum(p.stat().st_size for p in tmp.glob("bench.db*"))
         print(f"channels            {args.channels} every {args.every:.0f}s for {elapsed:.0f}s")
-        print(f"checks/s            {stats.finished / elapsed:.1f} (expected {args.channels / args.every:.1f})")
+        expected = args.channels / args.every
+        print(f"checks/s            {stats.finished / elapsed:.1f} (expected {expected:.1f})")
         print(f"schedule lag p50    {stats.lag_percentile(0.5) or 0:.4f} s")
         print(f"schedule lag p99    {stats.lag_percentile(0.99) or 0:.4f} s")
         print(f"skipped / failed    {stats.skipped} / {stats.failed}")

@@ -1,3 +1,3 @@
-"""sorawatch: availability monitor, status page and failover gateway for AI video-generation APIs."""
+"""sorawatch: availability monitor, status page and failover gateway for AI video APIs."""
 
 __version__ = "0.1.0"

@@ -160,7 +160,7 @@ async def _until_stopped(tasks: list[asyncio.Task[None]]) -> None:
         loop.add_signal_handler(sig, stop.set)
     stopper = asyncio.create_task(stop.wait())
     try:
-        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
     finally:
         for t in [*tasks, stopper]:
             t.cancel()
@@ -289,7 +289,9 @@ def export(
 
 @app.command()
 def simulate(
-    scenario: Annotated[str, typer.Option("--scenario", help="Builtin name or YAML file.")] = "demo",
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Builtin name or YAML file.")
+    ] = "demo",
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 18765,
 ) -> None:
@@ -304,9 +306,13 @@ def simulate(
                 out.print(f"  {cid}: {sim.base_url(cid)}", highlight=False)
             for page in sim.scenario.status_pages:
                 out.print(f"  status page {page}: {sim.status_url(page)}", highlight=False)
-            await _until_stopped([asyncio.create_task(asyncio.Event().wait())])
+            await _until_stopped([asyncio.create_task(_forever())])
 
     _run(go())
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
 
 
 def demo_config_text() -> str:

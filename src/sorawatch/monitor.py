@@ -91,6 +91,7 @@ def resume_state(snap: ChannelSnapshot) -> ChannelState:
     """Rebuild evaluator state after a restart from the stored status and recent observations."""
     probe_obs = [o for o in snap.last_observations if o.source is not Source.STATUSPAGE]
     streak: list[Observation] = []
+
     def good(o: Observation) -> bool:
         return target_status(o.outcome) is Status.OPERATIONAL
 
@@ -173,7 +174,7 @@ class Monitor:
                 self.last[snap.channel_id] = snap.last_observations[-1]
 
     async def run(self, scheduler: Scheduler | None = None) -> None:
-        """Probe every channel on its interval until cancelled; flushes everything on the way out."""
+        """Probe every channel on its interval until cancelled; flush everything on the way out."""
         await self.resume()
         sched = scheduler or Scheduler(self.config.monitor.concurrency, self.config.monitor.jitter)
         self.scheduler = sched

@@ -9,6 +9,7 @@ upstream does not drift its own schedule; a run still going when the next is due
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import random
@@ -102,10 +103,8 @@ class Scheduler:
                 delay = due - self._clock()
                 if delay > 0:
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), delay)
-                    except TimeoutError:
-                        pass
                     continue
                 heapq.heappop(self._heap)
                 entry = self._entries.get(key)

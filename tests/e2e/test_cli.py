@@ -10,10 +10,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from tests.helpers import CLI, channel_yaml, config_yaml, running_sim
 
 from sorawatch.simulator import Simulator
 from sorawatch.store import open_store
-from tests.helpers import CLI, channel_yaml, config_yaml, running_sim
 
 SCENARIO = """
 name: cli-test
@@ -54,7 +54,14 @@ async def test_check_all_operational_exits_0_with_stable_json(tmp_path: Path) ->
     assert [c["id"] for c in doc["channels"]] == ["alpha", "beta"]
     for c in doc["channels"]:
         assert set(c) == {
-            "id", "name", "status", "outcome", "http_status", "latency_ms", "detail", "evidence"
+            "id",
+            "name",
+            "status",
+            "outcome",
+            "http_status",
+            "latency_ms",
+            "detail",
+            "evidence",
         }
         assert (c["status"], c["outcome"], c["http_status"]) == ("operational", "ok", 200)
         assert [e["request"].split()[0] for e in c["evidence"]] == ["GET", "GET"]
@@ -112,7 +119,9 @@ async def test_unreachable_store_is_one_line_exit_3(tmp_path: Path) -> None:
     async with running_sim(tmp_path, SCENARIO) as sim:
         cfg = tmp_path / "pg.yaml"
         cfg.write_text(
-            config_yaml(sim, "postgresql://postgres@127.0.0.1:9/nothing", [channel_yaml(sim, "alpha")]),
+            config_yaml(
+                sim, "postgresql://postgres@127.0.0.1:9/nothing", [channel_yaml(sim, "alpha")]
+            ),
             encoding="utf-8",
         )
         code, _, err = await cli("history", "-c", str(cfg))
@@ -134,8 +143,13 @@ async def test_run_then_kill_9_then_resume_keeps_history_and_incident(tmp_path: 
         db_url = f"sqlite:///{tmp_path / 'sw.db'}"
         sim.set_fault("beta", "overloaded")
         proc = await asyncio.create_subprocess_exec(
-            *CLI, "run", "-c", str(cfg), "--no-live",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *CLI,
+            "run",
+            "-c",
+            str(cfg),
+            "--no-live",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         store = open_store(db_url)
 
@@ -154,8 +168,13 @@ async def test_run_then_kill_9_then_resume_keeps_history_and_incident(tmp_path: 
 
         sim.set_fault("beta", None)
         proc = await asyncio.create_subprocess_exec(
-            *CLI, "run", "-c", str(cfg), "--no-live",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *CLI,
+            "run",
+            "-c",
+            str(cfg),
+            "--no-live",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
 
         async def incident_closed() -> bool:
@@ -164,7 +183,7 @@ async def test_run_then_kill_9_then_resume_keeps_history_and_incident(tmp_path: 
 
         await wait_for(incident_closed)
         proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(proc.communicate(), 20)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
         assert proc.returncode == 0, err.decode()
         assert "Traceback" not in err.decode()
         assert [i.id for i in await store.incidents("beta")] == [opened.id]
@@ -199,8 +218,14 @@ async def test_simulate_serves_until_interrupted() -> None:
 
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        *CLI, "simulate", "--scenario", "healthy", "--port", str(port),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *CLI,
+        "simulate",
+        "--scenario",
+        "healthy",
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)

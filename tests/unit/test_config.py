@@ -58,14 +58,26 @@ def test_secret_never_shows_in_repr() -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        pytest.param(("every: 60s", "every: soon"), "channels[0].probes.light.every:", id="duration"),
-        pytest.param(("every: 60s", "evry: 60s"), "channels[0].probes.light.evry: unknown key", id="typo"),
+        pytest.param(
+            ("every: 60s", "every: soon"), "channels[0].probes.light.every:", id="duration"
+        ),
+        pytest.param(
+            ("every: 60s", "evry: 60s"), "channels[0].probes.light.evry: unknown key", id="typo"
+        ),
         pytest.param(("access: official", "access: pirate"), "channels[0].access:", id="access"),
-        pytest.param(("protocol: openai-videos", "protocol: smoke"), "unknown protocol", id="protocol"),
+        pytest.param(
+            ("protocol: openai-videos", "protocol: smoke"), "unknown protocol", id="protocol"
+        ),
         pytest.param(("id: sora-2-official", "id: Sora 2"), "channels[0].id:", id="id-pattern"),
-        pytest.param(("fail_after: 3", "fail_after: 0"), "channels[0].thresholds.fail_after:", id="fail0"),
-        pytest.param(("page: openai", "page: nope"), "not defined under status_pages", id="page-ref"),
-        pytest.param(("{per_second: 0.10}", "{per_second: 0.1, per_call: 1}"), "exactly one", id="price"),
+        pytest.param(
+            ("fail_after: 3", "fail_after: 0"), "channels[0].thresholds.fail_after:", id="fail0"
+        ),
+        pytest.param(
+            ("page: openai", "page: nope"), "not defined under status_pages", id="page-ref"
+        ),
+        pytest.param(
+            ("{per_second: 0.10}", "{per_second: 0.1, per_call: 1}"), "exactly one", id="price"
+        ),
         pytest.param(("sqlite:///x.db", "mysql://x"), "storage.url:", id="storage"),
         pytest.param(("https://api.openai.com/v1", "ftp://x"), "channels[0].base_url:", id="url"),
     ],
