@@ -62,6 +62,7 @@ async def _empty_pg(url: str) -> None:
     params=[
         pytest.param("memory", id="memory"),
         pytest.param("sqlite", id="sqlite"),
+        pytest.param("sqlite-memory", id="sqlite-memory"),
         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     ]
 )
@@ -73,6 +74,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return "memory://"
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'sorawatch.db'}"
+    if backend == "sqlite-memory":
+        return "sqlite:///:memory:"
     url: str = request.getfixturevalue("pg_url")
     return url
 

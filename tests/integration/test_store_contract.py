@@ -529,7 +529,7 @@ async def test_closed_store_refuses_work(store_factory: StoreFactory) -> None:
         ),
         pytest.param(
             "sqlite:///{tmp}/missing-dir/x.db",
-            "cannot open SQLite at {tmp}/missing-dir/x.db: ",
+            "cannot open SQLite at {tmp}/missing-dir/x.db: no directory {tmp}/missing-dir",
             id="sqlite-missing-dir",
         ),
     ],

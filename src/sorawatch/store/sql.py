@@ -123,6 +123,10 @@ class SqlStore:
 
     async def _check_connection(self) -> None:
         assert self._writer is not None
+        path = self._target.sqlite_path
+        if path is not None and not path.parent.is_dir():
+            # Checked up front: aiosqlite leaves a worker thread behind on a failed connect.
+            raise StoreError(f"cannot open {self.where}: no directory {path.parent}")
         try:
             async with self._writer.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))

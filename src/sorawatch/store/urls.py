@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +26,13 @@ class Target:
     url: URL | None  # SQLAlchemy URL with the async driver; None for the memory store
     where: str  # "SQLite at data/sorawatch.db", "PostgreSQL at 127.0.0.1:5432/sorawatch"
     password: str | None = None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, None for other backends and in-memory SQLite."""
+        if self.backend is not Backend.SQLITE or self.url is None or self.sqlite_memory:
+            return None
+        return Path(str(self.url.database))
 
     @property
     def sqlite_memory(self) -> bool:
