@@ -125,6 +125,7 @@ class Simulator:
         finally:
             self._running = None
             engine.release_holds.set()
+            running.stopping = True
             if supervisor is not None:
                 supervisor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -360,7 +360,10 @@ _PATH_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]-]*): (.*)$", re.DOTALL)
 def _loc(parts: tuple[int | str, ...]) -> str:
     out = ""
     for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if p == "[key]":  # pydantic's marker for a bad mapping key (a channel id)
+            out += " (id)"
+        else:
+            out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "(top level)"
 
 

@@ -120,6 +120,7 @@ class Running:
     _refused: Callable[[str], bool]
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: bool = False
 
     @property
     def url(self) -> str:
@@ -143,13 +144,17 @@ class Running:
         self._wake.set()
 
     async def supervise(self) -> None:
-        while True:
+        while not self.stopping:
             self._wake.clear()
             await self.settle()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # lands as the event fires, leaving this loop running forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), _SUPERVISE_EVERY_S)
+                async with asyncio.timeout(_SUPERVISE_EVERY_S):
+                    await self._wake.wait()
 
     async def stop(self) -> None:
+        self.stopping = True
         async with self._lock:
             for listener in [self.main, *self.own.values()]:
                 await listener.close(reserve=False)

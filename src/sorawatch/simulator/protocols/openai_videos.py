@@ -464,6 +464,7 @@ async def _create_params(call: Call) -> dict[str, object] | Response:
             # The SDK flattens an ``input_reference`` object into ``input_reference[image_url]``.
             name = "input_reference" if key.startswith("input_reference[") else key
             params[name] = {"ref": value} if name != key else value
+        await form.close()  # the upload is never stored; close its spooled file now
         return params
     raw = await request.body()
     try:
