@@ -34,7 +34,6 @@ PAUSED_BODY = {
         "message": "This channel is temporarily paused by the provider (渠道已暂停)",
         "type": "service_unavailable_error",
         "code": "channel_paused",
-        "param": None,
     }
 }
 

@@ -2,7 +2,22 @@
 
 A scenario is YAML validated completely at load (unknown keys are errors, every problem names
 its key path) and raises ``ScenarioError``. Times are offsets from the simulator's start
-(``at: 30s``); with ``loop`` the whole timeline repeats with that period.
+(``at: 30s``); with ``loop`` the whole timeline repeats with that period. A timeline entry holds
+until the next one; before the first, a channel is ``ok``.
+
+Faults and the parameters they read (every fault also takes ``rate``, the share of requests
+hit, and ``routes``, e.g. ``[create]``, to hit only some routes):
+
+- ``slow`` (``latency_ms``, default 5000 extra), ``timeout`` (``hold_s``, default 60: the
+  request is held, then answered normally unless the client left), ``cloudflare`` (``status``
+  403|429|503), ``rate_limited`` / ``overloaded`` / ``paused`` (``retry_after_s``),
+  ``quota_exhausted`` (``code``), ``sunset`` / ``gone`` (``date``), ``malformed`` (``mode``
+  truncated|wrong_shape); ``sentinel_block``, ``no_tokens``, ``risk_control_cn``,
+  ``server_error``, ``auth_failed``, ``retired`` take none.
+- ``job_failures``: ``rate`` is the share of jobs created meanwhile that will fail.
+- ``connection_refused``: on a channel's own port the listener is shut while it is in force
+  (``rate`` cannot apply there); on the shared port, where a connection cannot be refused, the
+  hit requests get a plain-text 502 instead.
 """
 
 from __future__ import annotations

@@ -60,7 +60,13 @@ NO_TOKENS_MESSAGE = (
 )
 RISK_CONTROL_MESSAGE = "生成失败，疑似存在异常行为，请重新尝试"
 # No public example of a provider's "paused" answer exists; this body is illustrative only.
-PAUSED_MESSAGE = "This channel is temporarily paused by the provider (渠道已暂停)"
+PAUSED_BODY = {
+    "error": {
+        "message": "This channel is temporarily paused by the provider (渠道已暂停)",
+        "type": "service_unavailable_error",
+        "code": "channel_paused",
+    }
+}
 OVERLOADED_MESSAGE = "Our servers are currently overloaded. Please try again later."
 SERVER_ERROR_MESSAGE = (
     "The server had an error processing your request. Sorry about that! You can retry your "
@@ -217,9 +223,7 @@ class OpenAIVideosProtocol:
             )
         if name == "paused":
             headers = _retry_headers(fault.retry_after_s) if fault.retry_after_s else None
-            return openai_error(
-                503, PAUSED_MESSAGE, "service_unavailable_error", "channel_paused", headers=headers
-            )
+            return json_response(PAUSED_BODY, 503, headers)
         if name == "quota_exhausted":
             code = fault.code or "insufficient_quota"
             return openai_error(429, QUOTA_MESSAGE, "insufficient_quota", code)
