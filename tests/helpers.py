@@ -30,6 +30,7 @@ def channel_yaml(
     access: str = "relay",
     every: str = "1s",
     api_key: str = "sk-test",
+    slow_ms: int = 5000,
     extra: tuple[str, ...] = (),
 ) -> str:
     """One entry of a ``channels:`` list pointed at the simulator."""
@@ -44,7 +45,7 @@ def channel_yaml(
         f'    api_key: "{api_key}"',
         "    price: {per_second: 0.10}",
         f"    probes: {{light: {{every: {every}, timeout: 2s}}}}",
-        "    thresholds: {fail_after: 3, recover_after: 2, slow_ms: 5000}",
+        f"    thresholds: {{fail_after: 3, recover_after: 2, slow_ms: {slow_ms}}}",
         *(f"    {e}" for e in extra),
     ]
     return "\n".join(lines) + "\n"

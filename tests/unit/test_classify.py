@@ -455,6 +455,12 @@ CASES = [
         id="jimeng-4013-abnormal-behaviour",
     ),
     pytest.param(
+        ex(200, {"ret": "4013", "errmsg": "生成失败，疑似存在异常行为，请重新尝试", "data": None}),
+        Outcome.RISK_CONTROL,
+        "疑似存在异常行为",
+        id="jimeng-web-ret-4013-in-200",
+    ),
+    pytest.param(
         ex(200, sse(chat_chunk("生成失败：账号触发风控，请稍后再试")), SSE_CT),
         Outcome.RISK_CONTROL,
         "风控",

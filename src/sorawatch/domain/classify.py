@@ -89,7 +89,15 @@ class Body:
 
 
 _SUCCESS_CODES: Final = frozenset({"", "0", "200", "success", "ok", "succeed", "true"})
-_MESSAGE_KEYS: Final = ("message", "msg", "description", "detail", "error_message", "error_msg")
+_MESSAGE_KEYS: Final = (
+    "message",
+    "msg",
+    "errmsg",  # jimeng / ByteDance web APIs: {"ret": "4013", "errmsg": "…"}
+    "description",
+    "detail",
+    "error_message",
+    "error_msg",
+)
 
 
 def _str(value: object) -> str | None:
@@ -153,8 +161,8 @@ def _nested_error(err: Mapping[str, object], doc: Mapping[str, object]) -> Error
 
 def _flat_error(doc: Mapping[str, object]) -> ErrorInfo | None:
     """Flat errors: new-api task routes ``{"code","message","data"}``, flow2api, Midjourney,
-    numeric ``{code,msg}`` task APIs."""
-    code = _str(doc.get("code"))
+    numeric ``{code,msg}`` task APIs, ByteDance web ``{ret, errmsg}``."""
+    code = _str(doc.get("code")) or _str(doc.get("ret"))
     type_ = _str(doc.get("type"))
     message = _message_of(doc)
     if code is not None and code.lower() in _SUCCESS_CODES:
