@@ -301,11 +301,16 @@ def simulate(
     async def go() -> None:
         sim = Simulator(load_scenario(scenario))
         async with sim.serve(host=host, port=port) as running:
+            urls = sim.urls()
             out.print(f"simulator '{sim.scenario.name}' on {running.url}  (Ctrl-C to stop)")
-            for cid in sim.scenario.channels:
-                out.print(f"  {cid}: {sim.base_url(cid)}", highlight=False)
-            for page in sim.scenario.status_pages:
-                out.print(f"  status page {page}: {sim.status_url(page)}", highlight=False)
+            shown = list(urls.channels.items())
+            for cid, url in shown[:20]:
+                out.print(f"  {cid}: {url}", highlight=False)
+            if len(shown) > 20:
+                out.print(f"  … and {len(shown) - 20} more channels", highlight=False)
+            for page, url in urls.status_pages.items():
+                out.print(f"  status page {page}: {url}", highlight=False)
+            out.print(f"  control: {urls.control}", highlight=False)
             await _until_stopped([asyncio.create_task(_forever())])
 
     _run(go())

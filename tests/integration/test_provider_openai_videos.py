@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.helpers import channel_yaml, config_yaml, running_sim
 
 from sorawatch.app import make_client
 from sorawatch.config import parse_config
 from sorawatch.domain.outcome import Outcome
 from sorawatch.providers.base import JobState, VideoRequest
 from sorawatch.providers.openai_videos import OpenAIVideos
-from sorawatch.simulator import Simulator
-from tests.helpers import channel_yaml, config_yaml, running_sim
+from sorawatch.simulator import Simulator, parse_scenario
 
 SCENARIO = """
 name: provider-test
@@ -64,15 +64,20 @@ async def test_light_probe_reads_each_fault(
     assert "sk-test" not in result.verdict.detail
 
 
-async def test_connection_refused_is_connect_error(tmp_path: Path) -> None:
-    scenario = SCENARIO.replace("generate_s: 0.4}", "generate_s: 0.4, own_port: true}")
-    async with running_sim(tmp_path, scenario) as sim, make_client() as client:
+async def test_connection_refused_is_connect_error() -> None:
+    scenario = parse_scenario(
+        SCENARIO.replace("generate_s: 0.4}", "generate_s: 0.4, own_port: true}")
+    )
+    sim = Simulator(scenario)
+    async with sim.serve() as running, make_client() as client:
         probe = adapter(sim, client)
         sim.set_fault("ch", "connection_refused")
+        await running.settle()
         result = await probe.light_check()
         assert result.verdict.outcome is Outcome.CONNECT_ERROR
         assert result.http_status is None
         sim.set_fault("ch", None)
+        await running.settle()
         assert (await probe.light_check()).verdict.outcome is Outcome.OK
 
 
