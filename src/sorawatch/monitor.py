@@ -120,6 +120,7 @@ class ChannelView:
     since: datetime | None
     last: Observation | None
     incident: Incident | None
+    reason: str = ""  # why the current status was decided
 
 
 class Monitor:
@@ -149,6 +150,7 @@ class Monitor:
         }
         self.last: dict[str, Observation] = {}
         self.incidents: dict[str, Incident] = {}
+        self.reasons: dict[str, str] = {}
         self.listeners: list[Callable[[StatusChange], None]] = []
         every = max(
             (ch.probes.light.every for ch in config.channels if ch.probes.light), default=60
@@ -261,6 +263,7 @@ class Monitor:
                 self.incidents[change.channel_id] = incident
             else:
                 self.incidents.pop(change.channel_id, None)
+        self.reasons[change.channel_id] = change.reason
         self._adjust_schedule(change)
         log.info(
             "%s: %s -> %s (%s)",
@@ -322,6 +325,7 @@ class Monitor:
                 since=self.states[ch.id].since,
                 last=self.last.get(ch.id),
                 incident=self.incidents.get(ch.id),
+                reason=self.reasons.get(ch.id, ""),
             )
             for ch in self.config.channels
         ]

@@ -43,13 +43,17 @@ def status_table(
     table.add_column("access")
     table.add_column("status")
     table.add_column("latency", justify="right")
-    table.add_column("last outcome")
+    table.add_column("last outcome (why)")
     table.add_column("uptime so far", justify="right")
     for v in views:
         style = _STYLE[v.status]
         last = v.last.outcome.value if v.last else "—"
         if v.last and v.last.detail and not v.last.outcome.is_good:
-            last = f"{last}: {v.last.detail}"[:60]
+            last = f"{last}: {v.last.detail}"
+        recovering_or_vendor = v.last is None or v.last.outcome.is_good
+        if v.status is not Status.OPERATIONAL and v.reason and recovering_or_vendor:
+            last = f"{last} ({v.reason})"
+        last = last[:70]
         table.add_row(
             v.status.icon,
             v.channel.name,
@@ -62,7 +66,9 @@ def status_table(
     return table
 
 
-async def uptimes_since(monitor: Monitor, since: datetime, now: datetime) -> dict[str, float | None]:
+async def uptimes_since(
+    monitor: Monitor, since: datetime, now: datetime
+) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for ch in monitor.config.channels:
         segments = await monitor.store.timeline(ch.id, since, now)
@@ -70,7 +76,9 @@ async def uptimes_since(monitor: Monitor, since: datetime, now: datetime) -> dic
     return out
 
 
-async def live_table(monitor: Monitor, started: datetime, console: Console, every: float = 1.0) -> None:
+async def live_table(
+    monitor: Monitor, started: datetime, console: Console, every: float = 1.0
+) -> None:
     """Redraw the table until cancelled."""
     with Live(console=console, refresh_per_second=4, transient=False) as live:
         while True:
