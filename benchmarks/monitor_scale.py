@@ -151,6 +151,6 @@ if __name__ == "__main__":
     ap.add_argument("--channels", type=int, default=10_000)
     ap.add_argument("--every", type=float, default=60.0)
     ap.add_argument("--duration", type=float, default=180.0)
-    ap.add_argument("--concurrency", type=int, default=256)
+    ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--keep", action="store_true", help="keep the temporary database")
     asyncio.run(main(ap.parse_args()))

@@ -11,17 +11,19 @@ from sorawatch import __version__
 from sorawatch.config import Config
 from sorawatch.store import open_store
 from sorawatch.store.base import Store
+from sorawatch.transport import ProbeTransport
 
 USER_AGENT = f"sorawatch/{__version__} (+availability monitor)"
 
 
 def make_client(concurrency: int = 64) -> httpx.AsyncClient:
     """The one HTTP client every probe shares: pooled, no redirects followed silently."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         timeout=httpx.Timeout(15.0, connect=5.0),
         follow_redirects=False,
+        transport=ProbeTransport(limits),
     )
 
 

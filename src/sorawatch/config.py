@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -120,6 +122,73 @@ class ThresholdsConfig(_Strict):
     slow_ms: float = Field(default=8000.0, gt=0)
 
 
+class JsonCondition(_Strict):
+    """One test on a JSON path of an ``http`` check's answer: exactly one of the four."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
+
+    path: str = Field(description="JSONPath subset: $.a.b[0]['c']")
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    not_equals: Any = None
+    exists: bool | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        from sorawatch.providers.http_conditions import parse_path  # late: it imports us
+
+        parse_path(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_test(self) -> JsonCondition:
+        given = {"equals", "in_", "not_equals", "exists"} & self.model_fields_set
+        if len(given) != 1:
+            raise ValueError("give exactly one of equals, in, not_equals or exists")
+        if given == {"in_"} and self.in_ is None:
+            raise ValueError("in: expected a list of values")
+        if given == {"exists"} and self.exists is None:
+            raise ValueError("exists: expected true or false")
+        return self
+
+
+def _status_list(value: object) -> object:
+    return [value] if isinstance(value, int | str) else value
+
+
+class HttpCheckConfig(_Strict):
+    """What a protocol ``http`` channel checks: one request, then these conditions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
+
+    method: Literal["GET", "HEAD", "POST", "OPTIONS"] = "GET"
+    url_path: str = Field(default="", description="appended to base_url")
+    headers: dict[str, str] = Field(default_factory=dict)
+    expect_status: Annotated[tuple[int | str, ...], BeforeValidator(_status_list)] = (200,)
+    max_latency_ms: float | None = Field(default=None, gt=0)
+    json_: tuple[JsonCondition, ...] = Field(default=(), alias="json")
+    body_contains: str | None = None
+
+    @field_validator("url_path")
+    @classmethod
+    def _relative(cls, v: str) -> str:
+        if v and (not v.startswith(("/", "?")) or "://" in v):
+            raise ValueError("expected a path starting with / or ? (it is appended to base_url)")
+        return v
+
+    @field_validator("expect_status")
+    @classmethod
+    def _statuses(cls, v: tuple[int | str, ...]) -> tuple[int | str, ...]:
+        from sorawatch.providers.http_conditions import parse_status  # late: it imports us
+
+        if not v:
+            raise ValueError("expected at least one status")
+        for pattern in v:
+            parse_status(pattern)
+        return v
+
+
 class ChannelConfig(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
     name: str
@@ -134,6 +203,7 @@ class ChannelConfig(_Strict):
     status_page: ChannelStatusPageRef | None = None
     probes: ProbesConfig = ProbesConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
+    check: HttpCheckConfig | None = Field(default=None, validate_default=True)
 
     @field_validator("base_url")
     @classmethod
@@ -149,6 +219,18 @@ class ChannelConfig(_Strict):
 
         if v not in PROVIDERS:
             raise ValueError(f"unknown protocol {v!r}; known: {', '.join(sorted(PROVIDERS))}")
+        return v
+
+    @field_validator("check")
+    @classmethod
+    def _check_only_for_http(
+        cls, v: HttpCheckConfig | None, info: ValidationInfo
+    ) -> HttpCheckConfig | None:
+        protocol = info.data.get("protocol")  # absent when the protocol itself was invalid
+        if protocol == "http" and v is None:
+            raise ValueError("protocol http needs a check (`check: {}` checks base_url for 200)")
+        if v is not None and protocol not in (None, "http"):
+            raise ValueError(f"only protocol http takes a check, not {protocol}")
         return v
 
 
@@ -177,11 +259,15 @@ class Config(_Strict):
                 )
         return self
 
+    @cached_property
+    def _by_id(self) -> dict[str, ChannelConfig]:
+        return {ch.id: ch for ch in self.channels}
+
     def channel(self, channel_id: str) -> ChannelConfig:
-        for ch in self.channels:
-            if ch.id == channel_id:
-                return ch
-        raise ConfigError(f"no channel with id {channel_id!r}")
+        try:
+            return self._by_id[channel_id]  # the monitor looks channels up per observation
+        except KeyError:
+            raise ConfigError(f"no channel with id {channel_id!r}") from None
 
 
 # --- loading -------------------------------------------------------------------------------
