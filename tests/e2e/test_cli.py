@@ -236,3 +236,52 @@ async def test_simulate_serves_until_interrupted() -> None:
     proc.send_signal(signal.SIGINT)
     await asyncio.wait_for(proc.wait(), 20)
     assert proc.returncode == 0
+
+
+async def test_run_on_postgresql_then_history(tmp_path: Path) -> None:
+    import uuid
+
+    import asyncpg
+
+    name = f"sorawatch_e2e_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        async with running_sim(tmp_path, SCENARIO) as sim:
+            cfg = tmp_path / "pg.yaml"
+            chans = [channel_yaml(sim, "alpha", every="0.2s")]
+            cfg.write_text(
+                config_yaml(sim, f"postgresql://postgres@127.0.0.1:5432/{name}", chans),
+                encoding="utf-8",
+            )
+            proc = await asyncio.create_subprocess_exec(
+                *CLI,
+                "run",
+                "-c",
+                str(cfg),
+                "--no-live",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            store = open_store(f"postgresql://postgres@127.0.0.1:5432/{name}")
+
+            async def some_history() -> bool:
+                try:
+                    await store.open()
+                    return len(await store.observations("alpha")) >= 3
+                except Exception:
+                    return False
+
+            await wait_for(some_history)
+            await store.close()
+            proc.send_signal(signal.SIGINT)
+            _, err = await asyncio.wait_for(proc.communicate(), 20)
+            assert proc.returncode == 0, err.decode()
+            code, out, _ = await cli("history", "-c", str(cfg), "--format", "json")
+        assert code == 0
+        alpha = json.loads(out)["channels"][0]
+        assert alpha["status"] == "operational"
+        assert alpha["timeline"][0]["status"] == "operational"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

@@ -125,3 +125,27 @@ async def test_restart_resumes_open_incident(tmp_path: Path) -> None:
         closed = await store.incidents("flaky")
         assert [(i.id, i.is_open) for i in closed] == [(opened.id, False)]
         await store.close()
+
+
+async def test_everyone_refusing_at_once_reads_as_our_network_unknown() -> None:
+    from sorawatch.simulator import parse_scenario
+
+    scenario = parse_scenario(SCENARIO.replace("latency_ms: 1}", "latency_ms: 1, own_port: true}"))
+    sim = Simulator(scenario)
+    store = open_store("memory://")
+    await store.open()
+    async with sim.serve() as running, make_client() as client:
+        monitor = await make_monitor(sim, store, client)
+        await probe_round(monitor)
+        sim.set_fault("flaky", "connection_refused")
+        sim.set_fault("steady", "connection_refused")
+        await running.settle()
+        await probe_round(monitor, 4)
+        assert statuses(monitor) == {"steady": Status.UNKNOWN, "flaky": Status.UNKNOWN}
+        assert monitor.incidents == {}
+
+        sim.set_fault("steady", None)  # now only one refuses: that one is really down
+        await running.settle()
+        await probe_round(monitor, 3)
+        assert statuses(monitor) == {"steady": Status.OPERATIONAL, "flaky": Status.SUSPENDED}
+    await store.close()
