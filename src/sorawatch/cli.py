@@ -28,6 +28,7 @@ from rich.table import Table
 from sorawatch.app import make_client, opened_store
 from sorawatch.check import CheckResult, check_once
 from sorawatch.config import Config, load_config, parse_config, parse_duration
+from sorawatch.domain.stability import star_text
 from sorawatch.domain.status import Status
 from sorawatch.errors import ConfigError, ScenarioError, SorawatchError, StoreError
 from sorawatch.monitor import Monitor, utcnow
@@ -239,7 +240,13 @@ def history_cmd(
         ups = "  ".join(
             f"{k} {'—' if v is None else f'{v * 100:.2f}%'}" for k, v in h.uptime.items()
         )
-        out.print(f"\n{h.status.icon} [bold]{h.channel.name}[/bold] ({h.channel.id})  {ups}")
+        rate = "—" if h.success_rate_24h is None else f"{h.success_rate_24h * 100:.1f}%"
+        out.print(
+            f"\n{h.status.icon} [bold]{h.channel.name}[/bold] ({h.channel.id}) "
+            f"{star_text(h.stars)}  {ups}\n  success 24h {rate}, "
+            f"risk-control entries/week {h.risk_control_per_week:.2f}",
+            highlight=False,
+        )
         table = Table(show_header=True, box=None, pad_edge=False)
         for col in ("from", "to", "status"):
             table.add_column(col)

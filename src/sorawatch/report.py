@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sorawatch.config import ChannelConfig, Config
 from sorawatch.domain.incident import Incident, Segment
+from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.stability import risk_control_entries_per_week, stars, success_rate
 from sorawatch.domain.status import Status
 from sorawatch.domain.uptime import WINDOWS, uptime_windows
-from sorawatch.store.base import Store
+from sorawatch.store.base import Resolution, Store
 
 LONGEST_WINDOW = timedelta(seconds=max(WINDOWS.values()))
 
@@ -24,10 +27,27 @@ class ChannelHistory:
     timeline: list[Segment]  # within the requested period
     incidents: list[Incident]
     uptime: dict[str, float | None]
+    stars: int | None = None  # from 30-day availability (domain.stability)
+    success_rate_24h: float | None = None  # share of good probe answers, from the rollups
+    risk_control_per_week: float = 0.0  # entries into risk_control, last 4 weeks
 
 
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
+
+
+async def success_rate_since(
+    store: Store, channel_id: str, since: datetime, now: datetime
+) -> float | None:
+    """From the hourly rollups, never the raw rows: probes only, the vendor's word left out."""
+    totals: Counter[Outcome] = Counter()
+    # the bucket holding `now` starts at or before it: include it
+    for r in await store.rollups(
+        channel_id, Resolution.HOUR, since, now + timedelta(microseconds=1)
+    ):
+        if r.source is not Source.STATUSPAGE:
+            totals.update(r.outcomes)
+    return success_rate(totals)
 
 
 async def channel_history(
@@ -37,7 +57,20 @@ async def channel_history(
     shown = [s for s in full if (s.end or now) > since]
     incidents = await store.incidents(channel.id, since=since)
     status = full[-1].status if full else Status.UNKNOWN
-    return ChannelHistory(channel, status, shown, incidents, uptime_windows(full, now))
+    ups = uptime_windows(full, now)
+    changes = await store.changes(channel.id, since=now - timedelta(weeks=4))
+    return ChannelHistory(
+        channel,
+        status,
+        shown,
+        incidents,
+        ups,
+        stars=stars(ups.get("30d")),
+        success_rate_24h=await success_rate_since(
+            store, channel.id, now - timedelta(hours=24), now
+        ),
+        risk_control_per_week=risk_control_entries_per_week(changes, now),
+    )
 
 
 async def history(
@@ -80,6 +113,9 @@ def history_json(items: list[ChannelHistory], now: datetime) -> dict[str, Any]:
                 "access": h.channel.access.value,
                 "status": h.status.value,
                 "uptime": h.uptime,
+                "stars": h.stars,
+                "success_rate_24h": h.success_rate_24h,
+                "risk_control_per_week": h.risk_control_per_week,
                 "timeline": [
                     {"start": _iso(s.start), "end": _iso(s.end), "status": s.status.value}
                     for s in h.timeline
