@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sorawatch.config import HttpCheckConfig, JsonCondition
+from sorawatch.config import HttpCheckConfig, JsonCondition, parse_config
 from sorawatch.domain.outcome import Outcome
+from sorawatch.errors import ConfigError
 from sorawatch.providers.http_conditions import (
     failed_condition,
     judge,
@@ -275,3 +276,115 @@ def test_judge(
 ) -> None:
     verdict = judge(config, 200, body, latency, 5000.0)
     assert (verdict.outcome, verdict.detail) == (outcome, detail)
+
+
+# --- config: where a check is allowed, and what it may say ---------------------------------------
+
+
+def channel_yaml(protocol: str, check: str | None) -> str:
+    check_line = f"    check: {check}\n" if check is not None else ""
+    return (
+        'storage: {url: "memory://"}\nchannels:\n  - id: c\n    name: C\n    model: m\n'
+        f'    access: official\n    protocol: {protocol}\n    base_url: "https://x.example"\n'
+        f"{check_line}"
+    )
+
+
+def test_a_full_check_loads() -> None:
+    text = channel_yaml(
+        "http",
+        '{method: HEAD, url_path: /healthz, headers: {X-A: b}, expect_status: [200, "3xx"], '
+        'max_latency_ms: 500, body_contains: ok, json: [{path: "$.a[0]", in: [1, 2]}]}',
+    )
+    loaded = parse_config(text, env={}).channels[0].check
+    assert loaded is not None
+    assert (loaded.method, loaded.url_path, loaded.expect_status) == (
+        "HEAD",
+        "/healthz",
+        (200, "3xx"),
+    )
+    assert loaded.json_[0].in_ == [1, 2]
+
+
+def test_expect_status_may_be_one_value() -> None:
+    loaded = parse_config(channel_yaml("http", "{expect_status: 2xx}"), env={}).channels[0].check
+    assert loaded is not None
+    assert loaded.expect_status == ("2xx",)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "check", "problem"),
+    [
+        pytest.param(
+            "http", None, "channels[0].check: protocol http needs a check", id="http-needs-check"
+        ),
+        pytest.param(
+            "openai-videos",
+            "{}",
+            "channels[0].check: only protocol http takes a check, not openai-videos",
+            id="videos-takes-none",
+        ),
+        pytest.param(
+            "http",
+            "{json: [{path: status, equals: ok}]}",
+            "channels[0].check.json[0].path: a JSON path starts with $",
+            id="bad-path",
+        ),
+        pytest.param(
+            "http",
+            "{json: [{path: $.a, equals: 1, exists: true}]}",
+            "channels[0].check.json[0]: give exactly one of equals, in, not_equals or exists",
+            id="two-tests",
+        ),
+        pytest.param(
+            "http",
+            "{json: [{path: $.a}]}",
+            "channels[0].check.json[0]: give exactly one of",
+            id="no-test",
+        ),
+        pytest.param(
+            "http",
+            "{json: [{path: $.a, in: null}]}",
+            "channels[0].check.json[0]: in: expected a list",
+            id="in-null",
+        ),
+        pytest.param(
+            "http",
+            "{expect_status: [200, 7xx]}",
+            "channels[0].check.expect_status: expected a status",
+            id="bad-status",
+        ),
+        pytest.param(
+            "http",
+            "{expect_status: []}",
+            "channels[0].check.expect_status: expected at least one",
+            id="no-status",
+        ),
+        pytest.param(
+            "http",
+            "{url_path: health}",
+            "channels[0].check.url_path: expected a path starting with /",
+            id="relative-path",
+        ),
+        pytest.param(
+            "http",
+            '{url_path: "/https://evil.example"}',
+            "channels[0].check.url_path: expected a path",
+            id="path-with-a-host",
+        ),
+        pytest.param("http", "{methd: GET}", "channels[0].check.methd: unknown key", id="typo"),
+        pytest.param(
+            "http", "{method: DELETE}", "channels[0].check.method: Input should be", id="method"
+        ),
+        pytest.param(
+            "http",
+            "{max_latency_ms: 0}",
+            "channels[0].check.max_latency_ms: Input should be greater than 0",
+            id="latency",
+        ),
+    ],
+)
+def test_check_problems_name_their_key(protocol: str, check: str | None, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(channel_yaml(protocol, check), env={})
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems

@@ -23,9 +23,14 @@ async def exchange(
     *,
     secrets: tuple[str, ...] = (),
     timeout: float | None = None,
+    max_body: int = MAX_BODY,
     **kwargs: Any,
 ) -> Exchange:
-    """Send one request and return what happened, never raising for network trouble."""
+    """Send one request and return what happened, never raising for network trouble.
+
+    At most ``max_body`` bytes of the answer are kept (raise it for answers whose payload
+    matters, such as an image in base64).
+    """
     started = time.perf_counter()
     shown_url = redact(url, secrets)
     try:
@@ -34,7 +39,7 @@ async def exchange(
             body = bytearray()
             async for chunk in resp.aiter_bytes():
                 body += chunk
-                if len(body) >= MAX_BODY:
+                if len(body) >= max_body:
                     break
             latency = (time.perf_counter() - started) * 1000
             return Exchange(
@@ -42,7 +47,7 @@ async def exchange(
                 url=shown_url,
                 status=resp.status_code,
                 headers={k.lower(): v for k, v in resp.headers.items()},
-                body=bytes(body[:MAX_BODY]),
+                body=bytes(body[:max_body]),
                 latency_ms=latency,
             )
     except httpx.TransportError as err:

@@ -15,6 +15,8 @@ hit, and ``routes``, e.g. ``[create]``, to hit only some routes):
   truncated|wrong_shape); ``sentinel_block``, ``no_tokens``, ``risk_control_cn``,
   ``server_error``, ``auth_failed``, ``retired`` take none.
 - ``job_failures``: ``rate`` is the share of jobs created meanwhile that will fail.
+- ``moderation``: image generations are refused by the safety system (``openai-images``:
+  400 ``moderation_blocked``); protocols without moderation answer normally.
 - ``connection_refused``: on a channel's own port the listener is shut while it is in force
   (``rate`` cannot apply there); on the shared port, where a connection cannot be refused, the
   hit requests get a plain-text 502 instead.
@@ -62,6 +64,7 @@ FaultName = Literal[
     "connection_refused",
     "malformed",
     "job_failures",
+    "moderation",
 ]
 FAULTS: tuple[str, ...] = FaultName.__args__  # type: ignore[attr-defined]
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 # protocol name -> "module:Class", imported lazily so scenario validation stays cheap.
 PROTOCOLS: dict[str, str] = {
     "openai-videos": "sorawatch.simulator.protocols.openai_videos:OpenAIVideosProtocol",
+    "openai-images": "sorawatch.simulator.protocols.openai_images:OpenAIImagesProtocol",
+    "http": "sorawatch.simulator.protocols.http_check:HttpCheckProtocol",
 }
 
 
