@@ -584,6 +584,38 @@ CASES = [
     ),
     pytest.param(
         ex(
+            404,
+            {
+                "code": "fail_to_fetch_task",
+                "message": json.dumps(
+                    openai_error(
+                        "The model `sora-2` does not exist or you do not have access to it.",
+                        "invalid_request_error",
+                        "model_not_found",
+                    )
+                ),
+                "data": None,
+            },
+        ),
+        Outcome.RETIRED,
+        "404 model_not_found",
+        id="newapi-fail-to-fetch-task-relays-upstream-model-not-found",
+    ),
+    pytest.param(
+        ex(
+            400,
+            {
+                "code": "fail_to_fetch_task",
+                "message": json.dumps(SENTINEL),
+                "data": None,
+            },
+        ),
+        Outcome.RISK_CONTROL,
+        "sentinel_block",
+        id="newapi-fail-to-fetch-task-relays-upstream-sentinel-block",
+    ),
+    pytest.param(
+        ex(
             429,
             {
                 "description": "当前分组负载已饱和，请稍后再试，或升级账户以提升服务质量。",

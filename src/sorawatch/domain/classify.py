@@ -172,6 +172,8 @@ def _flat_error(doc: Mapping[str, object]) -> ErrorInfo | None:
     looks_failed = code is not None or (type_ is not None and "error" in type_.lower())
     if not (looks_failed and message):
         return None
+    if (relayed := _relayed_error(message)) is not None:
+        return relayed
     return ErrorInfo(
         type=type_,
         code=code,
@@ -179,6 +181,21 @@ def _flat_error(doc: Mapping[str, object]) -> ErrorInfo | None:
         message=message,
         status=_http_status(doc.get("status_code")) or _http_status(doc.get("code")),
     )
+
+
+def _relayed_error(message: str) -> ErrorInfo | None:
+    """The upstream's own error when a gateway relays its body as the message string.
+
+    new-api answers an upstream's failed task submit with ``{"code":"fail_to_fetch_task",
+    "message":"<the upstream body>"}``; the upstream's codes say more than the wrapper's.
+    """
+    text = message.strip()
+    if not text.startswith("{"):
+        return None
+    ok, inner = _loads(text)
+    if not ok or not isinstance(inner, dict) or not isinstance(inner.get("error"), dict | str):
+        return None
+    return error_of(inner)
 
 
 def _is_job(doc: Mapping[str, object]) -> bool:
