@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 # without importing httpx-heavy adapters.
 PROVIDERS: dict[str, str] = {
     "openai-videos": "sorawatch.providers.openai_videos:OpenAIVideos",
+    "newapi-videos": "sorawatch.providers.newapi_videos:NewApiVideos",
+    "aggregator-videos": "sorawatch.providers.aggregator_videos:AggregatorVideos",
     "openai-images": "sorawatch.providers.openai_images:OpenAIImages",
     "http": "sorawatch.providers.http_check:HttpCheck",
 }

@@ -57,6 +57,7 @@ class Job:
     error_message: str | None = None
     poll_after_ms: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    cost_usd: float | None = None  # what the upstream says the job cost, when it says so
 
 
 @dataclass(frozen=True, slots=True)

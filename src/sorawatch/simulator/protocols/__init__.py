@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 # protocol name -> "module:Class", imported lazily so scenario validation stays cheap.
 PROTOCOLS: dict[str, str] = {
     "openai-videos": "sorawatch.simulator.protocols.openai_videos:OpenAIVideosProtocol",
+    "newapi-videos": "sorawatch.simulator.protocols.newapi_videos:NewApiVideosProtocol",
+    "aggregator-videos": (
+        "sorawatch.simulator.protocols.aggregator_videos:AggregatorVideosProtocol"
+    ),
     "openai-images": "sorawatch.simulator.protocols.openai_images:OpenAIImagesProtocol",
     "http": "sorawatch.simulator.protocols.http_check:HttpCheckProtocol",
 }
