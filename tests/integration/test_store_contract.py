@@ -15,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from sorawatch.budget import BudgetLimits
 from sorawatch.domain.incident import Incident, Segment, StatusChange
 from sorawatch.domain.observation import Evidence, Observation
 from sorawatch.domain.outcome import Outcome, Source
@@ -22,6 +23,8 @@ from sorawatch.domain.status import Status
 from sorawatch.errors import StoreError
 from sorawatch.store import (
     LATENCY_BOUNDS_MS,
+    CanaryRun,
+    CanaryState,
     Resolution,
     Rollup,
     SqlStore,
@@ -488,6 +491,207 @@ async def test_size_is_known_for_sql_backends(store: Store) -> None:
     assert size is None or size > 0
 
 
+# canary runs and spend ------------------------------------------------------------------------
+
+CHEAP = BudgetLimits(channel_usd=1.0, global_usd=1.5)
+
+
+def finished(run: CanaryRun, **changes: object) -> CanaryRun:
+    fields: dict[str, object] = {
+        "final_state": CanaryState.COMPLETED,
+        "outcome": Outcome.OK,
+        "job_id": "video_123",
+        "accept_ms": 412.5,
+        "queue_ms": 2000.0,
+        "generate_ms": 8000.0,
+        "total_ms": 10412.5,
+        "finished_at": run.started_at + timedelta(seconds=10.4125),
+        "detail": "accept 412 ms, queue 2.0 s, generate 8.0 s — 完成",
+    } | changes
+    return dataclasses.replace(run, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_reserved_run_holds_its_cost_and_finishes_with_every_field(store: Store) -> None:
+    run = await store.reserve_canary("a", T0.astimezone(CST), 0.4, CHEAP)
+
+    assert run.id is not None
+    assert (run.final_state, run.cost_usd, run.started_at) == (CanaryState.RUNNING, 0.4, T0)
+    assert is_utc(run.started_at)
+    assert await store.spend(T0, "a") == pytest.approx(0.4)
+    done = finished(run, failure_class="moderation", outcome=Outcome.REJECTED)
+    await store.finish_canary(done)
+
+    assert await store.canary_runs() == [done]
+    [got] = await store.canary_runs()
+    assert is_utc(got.started_at) and is_utc(got.finished_at)
+
+
+async def test_finishing_unbilled_releases_the_reservation(store: Store) -> None:
+    run = await store.reserve_canary("a", T0, 0.8, CHEAP)
+    assert (
+        await store.reserve_canary("a", T0, 0.4, CHEAP)
+    ).final_state is CanaryState.SKIPPED_BUDGET
+
+    await store.finish_canary(finished(run, final_state=CanaryState.FAILED, cost_usd=0.0))
+
+    assert await store.spend(T0, "a") == 0.0
+    assert (await store.reserve_canary("a", T0, 0.4, CHEAP)).final_state is CanaryState.RUNNING
+
+
+@pytest.mark.parametrize(
+    ("reserved", "channel", "cost", "expected", "why"),
+    [
+        pytest.param([("a", 0.6)], "a", 0.4, CanaryState.RUNNING, "", id="exactly-the-budget"),
+        pytest.param(
+            [("a", 0.6)],
+            "a",
+            0.5,
+            CanaryState.SKIPPED_BUDGET,
+            "channel canary budget: $0.60 spent today (UTC) + $0.50 would exceed $1.00",
+            id="channel-budget",
+        ),
+        pytest.param(
+            [("a", 0.9), ("b", 0.5)],
+            "c",
+            0.2,
+            CanaryState.SKIPPED_BUDGET,
+            "global canary budget: $1.40 spent today (UTC) + $0.20 would exceed $1.50",
+            id="global-budget",
+        ),
+        pytest.param([("a", 0.9), ("b", 0.5)], "c", 0.1, CanaryState.RUNNING, "", id="global-fits"),
+    ],
+)
+async def test_budgets_are_checked_per_channel_and_globally(
+    store: Store,
+    reserved: list[tuple[str, float]],
+    channel: str,
+    cost: float,
+    expected: CanaryState,
+    why: str,
+) -> None:
+    for cid, amount in reserved:
+        assert (
+            await store.reserve_canary(cid, T0, amount, CHEAP)
+        ).final_state is CanaryState.RUNNING
+
+    run = await store.reserve_canary(channel, T0 + minutes(1), cost, CHEAP)
+
+    assert (run.final_state, run.detail) == (expected, why)
+    assert run.cost_usd == (cost if expected is CanaryState.RUNNING else 0.0)
+    assert (await store.canary_runs(channel_id=channel))[-1] == run  # a skip is recorded too
+
+
+async def test_budgets_reset_at_the_next_utc_midnight(store: Store) -> None:
+    late = datetime(2025, 3, 1, 23, 59, 59, tzinfo=UTC)
+    await store.reserve_canary("a", late, 1.0, CHEAP)
+    assert (
+        await store.reserve_canary("a", late, 0.1, CHEAP)
+    ).final_state is CanaryState.SKIPPED_BUDGET
+
+    # 08:00 in UTC+8 on 2 March is still 1 March in UTC: the same budget day
+    same_day = datetime(2025, 3, 2, 7, 59, tzinfo=CST)
+    assert (
+        await store.reserve_canary("a", same_day, 0.1, CHEAP)
+    ).final_state is CanaryState.SKIPPED_BUDGET
+    next_day = await store.reserve_canary("a", late + timedelta(seconds=1), 1.0, CHEAP)
+
+    assert next_day.final_state is CanaryState.RUNNING
+    assert await store.spend(late) == pytest.approx(1.0)
+    assert await store.spend(late + timedelta(seconds=1), "a") == pytest.approx(1.0)
+    assert await store.spend(late + timedelta(days=2)) == 0.0
+
+
+async def test_concurrent_reservations_never_overspend(
+    store_factory: StoreFactory, store_url: str
+) -> None:
+    # Several stores on one database stand for several processes (an in-memory SQLite is a
+    # database per store, so there they are one).
+    first = await store_factory()
+    shared = store_url.endswith(":memory:") or store_url == "memory://"
+    stores = [first] * 8 if shared else [first, *[await store_factory() for _ in range(7)]]
+    limits = BudgetLimits(channel_usd=None, global_usd=1.0)
+
+    runs = await asyncio.gather(
+        *(stores[i % 8].reserve_canary(f"ch{i % 10}", T0, 0.01, limits) for i in range(200))
+    )
+
+    states = Counter(r.final_state for r in runs)
+    assert states == {CanaryState.RUNNING: 100, CanaryState.SKIPPED_BUDGET: 100}
+    assert await first.spend(T0) == pytest.approx(1.0)
+    assert len({r.id for r in runs}) == 200
+
+
+CANARY_DATA = [("a", 0), ("b", 1), ("a", 2), ("a", 3)]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({}, CANARY_DATA, id="everything-oldest-first"),
+        pytest.param({"channel_id": "a"}, [("a", 0), ("a", 2), ("a", 3)], id="one-channel"),
+        pytest.param(
+            {"since": T0 + minutes(1), "until": T0 + minutes(3)}, CANARY_DATA[1:3], id="window"
+        ),
+        pytest.param({"limit": 2}, CANARY_DATA[:2], id="limit-keeps-oldest"),
+        pytest.param(
+            {"newest_first": True, "limit": 2}, [("a", 3), ("a", 2)], id="newest-first-keeps-newest"
+        ),
+    ],
+)
+async def test_canary_run_filters(
+    store: Store, query: dict[str, object], expected: list[tuple[str, int]]
+) -> None:
+    for cid, m in CANARY_DATA:
+        await store.reserve_canary(cid, T0 + minutes(m), 0.0, CHEAP)
+
+    got = await store.canary_runs(**query)  # type: ignore[arg-type]
+
+    assert [(r.channel_id, r.started_at) for r in got] == [
+        (c, T0 + minutes(m)) for c, m in expected
+    ]
+
+
+async def test_finishing_an_unknown_run_is_an_error(store: Store) -> None:
+    run = CanaryRun("a", T0, CanaryState.COMPLETED, id=999)
+
+    with pytest.raises(StoreError, match="no canary run with id 999"):
+        await store.finish_canary(run)
+    with pytest.raises(StoreError, match="no canary run with id None"):
+        await store.finish_canary(dataclasses.replace(run, id=None))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(
+            lambda s: s.reserve_canary("a", datetime(2025, 1, 1), 0.1, CHEAP), id="reserve"
+        ),
+        pytest.param(lambda s: s.spend(datetime(2025, 1, 1)), id="spend"),
+        pytest.param(lambda s: s.canary_runs(since=datetime(2025, 1, 1)), id="runs-since"),
+    ],
+)
+async def test_naive_datetimes_are_refused_by_canary_methods(store: Store, call: object) -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        await call(store)  # type: ignore[operator]
+    assert await store.canary_runs() == []
+
+
+@sql_only
+async def test_spend_survives_reopen(store_factory: StoreFactory) -> None:
+    first = await store_factory()
+    running = await first.reserve_canary("a", T0, 0.6, CHEAP)
+    await first.finish_canary(finished(running, cost_usd=0.6))
+    await first.reserve_canary("a", T0 + minutes(1), 0.3, CHEAP)  # in flight when it stopped
+    await first.close()
+
+    again = await store_factory()
+
+    assert await again.spend(T0, "a") == pytest.approx(0.9)
+    assert (
+        await again.reserve_canary("a", T0, 0.2, CHEAP)
+    ).final_state is CanaryState.SKIPPED_BUDGET
+
+
 # SQL only: migrations and reopening ------------------------------------------------------------
 
 
@@ -502,7 +706,7 @@ async def test_open_is_idempotent_and_data_survives_reopen(store_factory: StoreF
     again = await store_factory()
 
     assert isinstance(again, SqlStore)
-    assert await again.schema_version() == "0001"
+    assert await again.schema_version() == "0002"
     assert [unstored(o) for o in await again.observations()] == [obs()]
     assert [i.id for i in await again.incidents(open_only=True)] == ["inc"]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sorawatch.store.base import (
     LATENCY_BOUNDS_MS,
+    CanaryRun,
+    CanaryState,
     ChannelSnapshot,
     Resolution,
     Rollup,
@@ -19,6 +21,8 @@ from sorawatch.store.urls import Backend, parse_store_url
 
 __all__ = [
     "LATENCY_BOUNDS_MS",
+    "CanaryRun",
+    "CanaryState",
     "ChannelSnapshot",
     "MemoryStore",
     "Resolution",

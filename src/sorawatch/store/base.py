@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from sorawatch.budget import BudgetLimits
 from sorawatch.domain.incident import Incident, Segment, StatusChange
 from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Outcome, Source
@@ -81,6 +82,46 @@ class ChannelSnapshot:
     last_observations: tuple[Observation, ...] = field(default_factory=tuple)
 
 
+class CanaryState(StrEnum):
+    """Where a canary run ended (``running`` while its cost is reserved and the job is out)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"  # the job finished and its video downloaded
+    FAILED = "failed"  # the job was accepted and ended failed
+    STALLED = "stalled"  # the job made no progress for ``stall_after``
+    TIMED_OUT = "timed_out"  # the job did not finish within ``timeout``
+    CREATE_FAILED = "create_failed"  # the upstream refused the job
+    POLL_FAILED = "poll_failed"  # the job could no longer be read
+    DOWNLOAD_FAILED = "download_failed"  # finished, but its video could not be fetched
+    SKIPPED_BUDGET = "skipped_budget"  # not run: it would have exceeded a budget
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryRun:
+    """One canary job (or one skipped for budget): its timings, end and cost.
+
+    ``cost_usd`` is what counts against the budgets: the reserved cost while ``running``, the
+    billed cost once finished (0 for a job that was refused or failed, which is not billed).
+    Times are measured at poll resolution: ``queue_ms`` ends when the job is first seen
+    generating, ``generate_ms`` when it is first seen finished.
+    """
+
+    channel_id: str
+    started_at: datetime
+    final_state: CanaryState
+    cost_usd: float = 0.0
+    outcome: Outcome | None = None  # None only for a run that never ran
+    failure_class: str | None = None  # moderation, failure, risk_control, stall, …
+    job_id: str | None = None
+    accept_ms: float | None = None
+    queue_ms: float | None = None
+    generate_ms: float | None = None
+    total_ms: float | None = None
+    finished_at: datetime | None = None
+    detail: str = ""
+    id: int | None = None  # assigned by the store
+
+
 class Store(Protocol):
     """Persistence for observations, the status timeline, incidents and rollups."""
 
@@ -140,6 +181,32 @@ class Store(Protocol):
 
     async def snapshots(self) -> list[ChannelSnapshot]:
         """Current status, open incident and recent observations of every known channel."""
+
+    # canary runs and spend --------------------------------------------------------------------
+    async def reserve_canary(
+        self, channel_id: str, at: datetime, cost_usd: float, limits: BudgetLimits
+    ) -> CanaryRun:
+        """Atomically check today's (the UTC day of ``at``) spend of the channel and of every
+        channel against ``limits`` and store a run: ``running`` holding ``cost_usd`` when it
+        fits, else ``skipped_budget`` with cost 0 and the reason in ``detail``."""
+
+    async def finish_canary(self, run: CanaryRun) -> None:
+        """Replace the stored run ``run.id`` with ``run`` (its metrics, end and final cost; a
+        cost of 0 releases the reservation). Unknown ids are a ``StoreError``."""
+
+    async def canary_runs(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+        newest_first: bool = False,
+    ) -> list[CanaryRun]:
+        """Canary runs with ``since <= started_at < until``, oldest first unless
+        ``newest_first`` (the limit then keeps the newest)."""
+
+    async def spend(self, day: datetime, channel_id: str | None = None) -> float:
+        """USD held by canary runs started on the UTC day of ``day`` (all channels if None)."""
 
     # maintenance ------------------------------------------------------------------------------
     async def compact(self, now: datetime, raw_retention_s: float) -> int:

@@ -7,11 +7,13 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
+from sorawatch.budget import BudgetLimits, refusal, utc_day
 from sorawatch.domain.incident import Incident, Segment, StatusChange
 from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Source
 from sorawatch.domain.status import Status
-from sorawatch.store.base import ChannelSnapshot, Resolution, Rollup
+from sorawatch.errors import StoreError
+from sorawatch.store.base import CanaryRun, CanaryState, ChannelSnapshot, Resolution, Rollup
 from sorawatch.store.codec import aware, aware_or_none, build_segments, utc_change, utc_incident
 from sorawatch.store.rollup import RollupKey, fold, merge, retention_cutoffs
 
@@ -28,6 +30,7 @@ class MemoryStore:
         self._changes: list[StatusChange] = []  # sorted by at, stable for equal times
         self._incidents: dict[str, Incident] = {}
         self._rollups: dict[RollupKey, Rollup] = {}
+        self._canary_runs: dict[int, CanaryRun] = {}  # by id, ids in insertion order
 
     async def open(self) -> None:
         return None
@@ -170,6 +173,67 @@ class MemoryStore:
             since=since,
             open_incident=open_incidents[-1] if open_incidents else None,
             last_observations=tuple(mine[-self._snapshot_observations :]),
+        )
+
+    # canary runs and spend --------------------------------------------------------------------
+    async def reserve_canary(
+        self, channel_id: str, at: datetime, cost_usd: float, limits: BudgetLimits
+    ) -> CanaryRun:
+        at = aware(at, "at")
+        why = refusal(cost_usd, self._spent(at, channel_id), self._spent(at, None), limits)
+        run = CanaryRun(
+            channel_id=channel_id,
+            started_at=at,
+            final_state=CanaryState.RUNNING if why is None else CanaryState.SKIPPED_BUDGET,
+            cost_usd=cost_usd if why is None else 0.0,
+            finished_at=None if why is None else at,
+            detail=why or "",
+            id=len(self._canary_runs) + 1,
+        )
+        self._canary_runs[run.id or 0] = run
+        return run
+
+    async def finish_canary(self, run: CanaryRun) -> None:
+        if run.id is None or run.id not in self._canary_runs:
+            raise StoreError(f"no canary run with id {run.id}")
+        self._canary_runs[run.id] = dataclasses.replace(
+            run,
+            started_at=aware(run.started_at, "run.started_at"),
+            finished_at=aware_or_none(run.finished_at, "run.finished_at"),
+        )
+
+    async def canary_runs(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+        newest_first: bool = False,
+    ) -> list[CanaryRun]:
+        since = aware_or_none(since, "since")
+        until = aware_or_none(until, "until")
+        found = sorted(
+            (
+                r
+                for r in self._canary_runs.values()
+                if (channel_id is None or r.channel_id == channel_id)
+                and (since is None or r.started_at >= since)
+                and (until is None or r.started_at < until)
+            ),
+            key=lambda r: (r.started_at, r.id or 0),
+            reverse=newest_first,
+        )
+        return found[:limit]
+
+    async def spend(self, day: datetime, channel_id: str | None = None) -> float:
+        return self._spent(aware(day, "day"), channel_id)
+
+    def _spent(self, at: datetime, channel_id: str | None) -> float:
+        start, end = utc_day(at)
+        return sum(
+            r.cost_usd
+            for r in self._canary_runs.values()
+            if start <= r.started_at < end and (channel_id is None or r.channel_id == channel_id)
         )
 
     # maintenance ------------------------------------------------------------------------------

@@ -125,3 +125,24 @@ ADDITIVE_ROLLUP_COLUMNS: tuple[str, ...] = (
     *LATENCY_COLUMNS,
     "cost_usd",
 )
+
+canary_runs = sa.Table(
+    "canary_runs",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("channel_id", sa.String(200), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("final_state", sa.String(32), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("failure_class", sa.String(64), nullable=True),
+    sa.Column("job_id", sa.String(200), nullable=True),
+    sa.Column("accept_ms", sa.Float(), nullable=True),
+    sa.Column("queue_ms", sa.Float(), nullable=True),
+    sa.Column("generate_ms", sa.Float(), nullable=True),
+    sa.Column("total_ms", sa.Float(), nullable=True),
+    sa.Column("cost_usd", sa.Float(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Index("ix_canary_runs_channel_started", "channel_id", "started_at"),
+    sa.Index("ix_canary_runs_started", "started_at"),
+)

@@ -8,6 +8,7 @@ WAL lets run while the writer commits.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -23,13 +24,14 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from sorawatch.budget import BudgetLimits, refusal, utc_day
 from sorawatch.domain.incident import Incident, Segment, StatusChange
 from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Outcome, Source
 from sorawatch.domain.status import Status
 from sorawatch.errors import StoreError
 from sorawatch.store import schema as t
-from sorawatch.store.base import ChannelSnapshot, Resolution, Rollup
+from sorawatch.store.base import CanaryRun, CanaryState, ChannelSnapshot, Resolution, Rollup
 from sorawatch.store.codec import (
     aware,
     aware_or_none,
@@ -44,6 +46,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SNAPSHOT_OBSERVATIONS = 20
 # Arbitrary constant key: concurrent PostgreSQL processes take turns migrating.
 _MIGRATION_LOCK_KEY = 0x50A4A_0001
+# Held while a canary's cost is checked against the day's spend and reserved: two processes
+# sharing one PostgreSQL database cannot both take the last dollar of a budget.
+_BUDGET_LOCK_KEY = 0x50A4A_0002
 
 
 class SqlStore:
@@ -336,6 +341,66 @@ class SqlStore:
         )
         return tuple(reversed([_observation(r) for r in await conn.execute(stmt)]))
 
+    # canary runs and spend --------------------------------------------------------------------
+    async def reserve_canary(
+        self, channel_id: str, at: datetime, cost_usd: float, limits: BudgetLimits
+    ) -> CanaryRun:
+        at = aware(at, "at")
+        async with self._write() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _BUDGET_LOCK_KEY}
+                )
+            spent_channel = await _spent(conn, at, channel_id)
+            spent_global = await _spent(conn, at, None)
+            why = refusal(cost_usd, spent_channel, spent_global, limits)
+            run = CanaryRun(
+                channel_id=channel_id,
+                started_at=at,
+                final_state=CanaryState.RUNNING if why is None else CanaryState.SKIPPED_BUDGET,
+                cost_usd=cost_usd if why is None else 0.0,
+                finished_at=None if why is None else at,
+                detail=why or "",
+            )
+            result = await conn.execute(sa.insert(t.canary_runs), _canary_row(run))
+            (run_id,) = result.inserted_primary_key or (None,)
+        return dataclasses.replace(run, id=run_id)
+
+    async def finish_canary(self, run: CanaryRun) -> None:
+        if run.id is None:
+            raise StoreError("no canary run with id None")
+        c = t.canary_runs
+        row = _canary_row(run)
+        async with self._write() as conn:
+            result = await conn.execute(sa.update(c).where(c.c.id == run.id).values(row))
+            if result.rowcount == 0:
+                raise StoreError(f"no canary run with id {run.id}")
+
+    async def canary_runs(
+        self,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+        newest_first: bool = False,
+    ) -> list[CanaryRun]:
+        c = t.canary_runs
+        order = (c.c.started_at.desc(), c.c.id.desc()) if newest_first else (c.c.started_at, c.c.id)
+        stmt = sa.select(c).order_by(*order).limit(limit)
+        if channel_id is not None:
+            stmt = stmt.where(c.c.channel_id == channel_id)
+        if since is not None:
+            stmt = stmt.where(c.c.started_at >= aware(since, "since"))
+        if until is not None:
+            stmt = stmt.where(c.c.started_at < aware(until, "until"))
+        async with self._read() as conn:
+            return [_canary_run(r) for r in await conn.execute(stmt)]
+
+    async def spend(self, day: datetime, channel_id: str | None = None) -> float:
+        day = aware(day, "day")
+        async with self._read() as conn:
+            return await _spent(conn, day, channel_id)
+
     # maintenance ------------------------------------------------------------------------------
     async def compact(self, now: datetime, raw_retention_s: float) -> int:
         cut = retention_cutoffs(aware(now, "now"), raw_retention_s)
@@ -430,6 +495,17 @@ def _last_changes() -> sa.Select[Any]:
     )
     ranked = sa.select(c, rank).subquery()
     return sa.select(*(ranked.c[col.name] for col in c.columns)).where(ranked.c.rank == 1)
+
+
+async def _spent(conn: AsyncConnection, at: datetime, channel_id: str | None) -> float:
+    c = t.canary_runs
+    start, end = utc_day(at)
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(c.c.cost_usd), 0.0)).where(
+        c.c.started_at >= start, c.c.started_at < end
+    )
+    if channel_id is not None:
+        stmt = stmt.where(c.c.channel_id == channel_id)
+    return float((await conn.execute(stmt)).scalar_one())
 
 
 # rows ↔ domain objects -----------------------------------------------------------------------
@@ -558,4 +634,42 @@ def _incident(row: Row[Any]) -> Incident:
         worst=Status(m["worst"]),
         cause=m["cause"],
         evidence=evidence_from_json(m["evidence"]),
+    )
+
+
+def _canary_row(run: CanaryRun) -> dict[str, Any]:
+    return {
+        "channel_id": run.channel_id,
+        "started_at": aware(run.started_at, "run.started_at"),
+        "finished_at": aware_or_none(run.finished_at, "run.finished_at"),
+        "final_state": CanaryState(run.final_state).value,
+        "outcome": None if run.outcome is None else Outcome(run.outcome).value,
+        "failure_class": run.failure_class,
+        "job_id": run.job_id,
+        "accept_ms": run.accept_ms,
+        "queue_ms": run.queue_ms,
+        "generate_ms": run.generate_ms,
+        "total_ms": run.total_ms,
+        "cost_usd": run.cost_usd,
+        "detail": run.detail,
+    }
+
+
+def _canary_run(row: Row[Any]) -> CanaryRun:
+    m = row._mapping
+    return CanaryRun(
+        channel_id=m["channel_id"],
+        started_at=m["started_at"],
+        final_state=CanaryState(m["final_state"]),
+        cost_usd=m["cost_usd"],
+        outcome=None if m["outcome"] is None else Outcome(m["outcome"]),
+        failure_class=m["failure_class"],
+        job_id=m["job_id"],
+        accept_ms=m["accept_ms"],
+        queue_ms=m["queue_ms"],
+        generate_ms=m["generate_ms"],
+        total_ms=m["total_ms"],
+        finished_at=m["finished_at"],
+        detail=m["detail"],
+        id=m["id"],
     )
