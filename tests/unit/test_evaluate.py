@@ -19,7 +19,10 @@ from sorawatch.domain.evaluate import (
     combine,
     evaluate,
     expire,
+    resume_canaries,
+    state_status,
     target_status,
+    with_canaries,
 )
 from sorawatch.domain.incident import Incident, StatusChange
 from sorawatch.domain.observation import Evidence, Observation
@@ -660,3 +663,181 @@ def test_incidents_open_and_close_in_pairs(th: Thresholds, steps: list[tuple[str
         )
         assert (open_incident is not None) == in_trouble
     assert opened - closed == (1 if in_trouble else 0)
+
+
+# ---- canaries: their own streak, their own thresholds
+
+
+def canary(outcome: Outcome) -> Observation:
+    return probe(outcome, Source.CANARY)
+
+
+def light_and_canary(canaries: Sequence[Outcome], lights_between: int = 3) -> list[Observation]:
+    """Each canary observation between runs of green light probes, as a monitor sees them."""
+    out: list[Observation] = []
+    for outcome in canaries:
+        out += [probe(O.OK) for _ in range(lights_between)]
+        out.append(canary(outcome))
+    return [*out, *(probe(O.OK) for _ in range(lights_between))]
+
+
+CANARY_SEQUENCES = [
+    pytest.param([O.JOB_FAILED], TH, [Status.OPERATIONAL], id="one-failed-job-is-not-enough"),
+    pytest.param(
+        [O.JOB_FAILED, O.JOB_FAILED],
+        TH,
+        [Status.OPERATIONAL, Status.DEGRADED],
+        id="failed-jobs-degrade-through-green-light",
+    ),
+    pytest.param(
+        [O.TIMEOUT, O.TIMEOUT],
+        TH,
+        [Status.OPERATIONAL, Status.DEGRADED],
+        id="stalled-jobs-degrade-not-suspend",
+    ),
+    pytest.param(
+        [O.JOB_FAILED, O.OK, O.JOB_FAILED],
+        TH,
+        [Status.OPERATIONAL],
+        id="a-good-job-breaks-the-canary-streak",
+    ),
+    pytest.param(
+        [O.JOB_FAILED, O.REJECTED, O.JOB_FAILED],
+        TH,
+        [Status.OPERATIONAL, Status.DEGRADED],
+        id="moderation-neither-counts-nor-breaks",
+    ),
+    pytest.param(
+        [O.JOB_FAILED, O.JOB_FAILED, O.OK],
+        TH,
+        [Status.OPERATIONAL, Status.DEGRADED, Status.OPERATIONAL],
+        id="one-good-job-recovers",
+    ),
+    pytest.param(
+        [O.TIMEOUT],
+        Thresholds(canary_fail_after=1),
+        [Status.OPERATIONAL, Status.DEGRADED],
+        id="canary-fail-after-one",
+    ),
+    pytest.param(
+        [O.TIMEOUT, O.TIMEOUT, O.OK, O.OK],
+        Thresholds(canary_recover_after=2),
+        [Status.OPERATIONAL, Status.DEGRADED, Status.OPERATIONAL],
+        id="canary-recover-after-two",
+    ),
+    pytest.param(
+        [O.QUOTA_EXHAUSTED, O.QUOTA_EXHAUSTED],
+        TH,
+        [Status.OPERATIONAL, Status.SUSPENDED],
+        id="paid-quota-gone-while-light-is-free-and-green",
+    ),
+]
+
+
+@pytest.mark.parametrize(("canaries", "th", "expected"), CANARY_SEQUENCES)
+def test_canary_sequences_between_green_light_probes(
+    canaries: list[Outcome], th: Thresholds, expected: list[Status]
+) -> None:
+    state, changes = feed(light_and_canary(canaries), th=th)
+    assert [Status.OPERATIONAL, *(c.new for c in changes[1:])] == expected
+    assert state.status is expected[-1]
+    assert state.probe_status is Status.OPERATIONAL  # the light probe alone stays green
+
+
+def test_canary_change_says_why() -> None:
+    _, changes = feed(light_and_canary([O.JOB_FAILED, O.JOB_FAILED]))
+    change = changes[-1]
+    assert change.reason == "canary jobs: 2 consecutive job_failed (job failed: generation_failed)"
+    assert change.sources == ("canary",)
+    assert [(e.source, e.outcome) for e in change.evidence] == [(Source.CANARY, O.JOB_FAILED)] * 2
+
+
+def test_light_recovery_does_not_hide_failing_jobs() -> None:
+    state, _ = feed(light_and_canary([O.TIMEOUT, O.TIMEOUT]))
+    state, changes = feed([O.TIMEOUT] * 3, state)  # light probe timeouts: down
+    assert changes[-1].new is Status.SUSPENDED
+    state, changes = feed([O.OK] * 2, state)
+    assert changes[-1].new is Status.DEGRADED  # reachable again, jobs still stall
+    assert (state.probe_status, state.canary_status) == (Status.OPERATIONAL, Status.DEGRADED)
+
+
+def test_canary_observations_still_count_in_the_shared_streak() -> None:
+    state, _ = feed([O.OK])
+    _, (change,) = feed([O.SERVER_ERROR, canary(O.SERVER_ERROR), O.SERVER_ERROR], state)
+    assert change.new is Status.DEGRADED
+    assert change.sources == ("light", "canary")
+
+
+def test_expire_drops_a_stale_canary_verdict() -> None:
+    state, _ = feed(light_and_canary([O.JOB_FAILED, O.JOB_FAILED]))
+    assert state.status is Status.DEGRADED
+    last = state.canary_at
+    assert last is not None
+    assert expire(state, last + timedelta(hours=12), 600, canary_ttl_s=13 * 3600) == (state, None)
+    assert expire(state, last + timedelta(days=9), 600) == (state, None)  # no canary ttl given
+
+    after, change = expire(state, last + timedelta(hours=14), 600, canary_ttl_s=13 * 3600)
+
+    assert change is not None
+    assert (change.old, change.new) == (Status.DEGRADED, Status.OPERATIONAL)
+    assert change.reason == "canary verdict expired (degraded, older than 46800 s)"
+    assert change.sources == ("canary",)
+    assert (after.canary_status, after.canary_streak, after.canary_at) == (Status.UNKNOWN, (), None)
+
+
+def test_resume_canaries_rebuilds_the_canary_verdict() -> None:
+    history = [canary(O.OK), canary(O.TIMEOUT), canary(O.REJECTED), canary(O.TIMEOUT)]
+    stored = ChannelState(CH, Status.DEGRADED, T0, Status.DEGRADED)
+
+    state = resume_canaries(stored, [probe(O.OK), *history], TH)
+
+    assert (state.status, state.canary_status) == (Status.DEGRADED, Status.DEGRADED)
+    assert [o.outcome for o in state.canary_streak] == [O.TIMEOUT, O.TIMEOUT]
+    assert state.canary_at == history[-1].at
+    assert resume_canaries(stored, history[:2], TH).canary_status is Status.OPERATIONAL
+
+
+@pytest.mark.parametrize(
+    ("probe_status", "canary_status", "expected"),
+    [
+        (Status.OPERATIONAL, Status.UNKNOWN, Status.OPERATIONAL),
+        (Status.UNKNOWN, Status.OPERATIONAL, Status.UNKNOWN),
+        (Status.OPERATIONAL, Status.DEGRADED, Status.DEGRADED),
+        (Status.UNKNOWN, Status.DEGRADED, Status.DEGRADED),
+        (Status.SUSPENDED, Status.DEGRADED, Status.SUSPENDED),
+        (Status.RETIRED, Status.OPERATIONAL, Status.RETIRED),
+    ],
+    ids=lambda v: str(v),
+)
+def test_with_canaries(probe_status: Status, canary_status: Status, expected: Status) -> None:
+    assert with_canaries(probe_status, canary_status) is expected
+
+
+def test_canary_thresholds_below_one_are_a_bug() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Thresholds(canary_fail_after=0)
+
+
+def _mixed_step() -> st.SearchStrategy[tuple[str, object]]:
+    return st.one_of(_step(), st.tuples(st.just("canary"), st.sampled_from(list(Outcome))))
+
+
+@settings(max_examples=200)
+@given(th=thresholds, steps=st.lists(_mixed_step(), max_size=60))
+def test_status_is_always_the_combination_with_canaries(
+    th: Thresholds, steps: list[tuple[str, object]]
+) -> None:
+    state = ChannelState(CH)
+    for minute, (kind, arg) in enumerate(steps):
+        when = T0 + timedelta(minutes=minute)
+        if kind == "canary":
+            assert isinstance(arg, Outcome)
+            obs = Observation(CH, Source.CANARY, when, arg, detail=DETAILS[arg])
+            state, change = evaluate(state, obs, th)
+        else:
+            [(state, change)] = list(_play([(kind, arg)], th, state))
+        assert state.status is state_status(state)
+        assert len(state.canary_streak) <= max(STREAK_CAP, 2 * th.canary_fail_after)
+        if change is not None:
+            assert change.old is not change.new
+            assert change.new is state.status

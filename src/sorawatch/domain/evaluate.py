@@ -8,12 +8,18 @@ order; ``evaluate`` returns the next state and, when the channel's status moved,
   failures to leave ``operational``, ``recover_after`` consecutive good answers to return;
 * the vendor's status page, whose word counts at once (a ``major_outage`` is evidence, not a rumour)
   until it is replaced or expires.
+
+Canary observations count among the probes and also in a streak of their own, with their own
+thresholds: a canary runs every few hours while the light probe runs every minute, so in the
+shared streak a green light probe would always break a run of failed jobs. The canaries' own
+verdict is worsened into the probes' (a channel whose jobs fail or stall is ``degraded`` even
+while its light probe is green) and expires when no canary has spoken for a while.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -47,6 +53,9 @@ HEALTH_SIGNAL: Final[Mapping[Outcome, Status | None]] = {
 }
 # Outcomes whose uninterrupted run of 2 × fail_after means "down", not "wobbly".
 SUSTAINABLE: Final = frozenset({Outcome.OVERLOADED, Outcome.SERVER_ERROR})
+# A canary's timeout is a job that was accepted but stalled or never finished: the channel
+# answers, its jobs do not complete — degraded, not down (the light probe tells down).
+CANARY_SIGNAL: Final[Mapping[Outcome, Status]] = {Outcome.TIMEOUT: Status.DEGRADED}
 
 
 def target_status(outcome: Outcome) -> Status | None:
@@ -54,14 +63,31 @@ def target_status(outcome: Outcome) -> Status | None:
     return HEALTH_SIGNAL[outcome]
 
 
+def observed_target(obs: Observation) -> Status | None:
+    """The status one observation points to, with the canary's own readings."""
+    if obs.source is Source.CANARY and obs.outcome in CANARY_SIGNAL:
+        return CANARY_SIGNAL[obs.outcome]
+    return target_status(obs.outcome)
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     fail_after: int = 3
     recover_after: int = 2
+    canary_fail_after: int = 2  # consecutive failed canaries (they are few and far between)
+    canary_recover_after: int = 1
 
     def __post_init__(self) -> None:
-        if self.fail_after < 1 or self.recover_after < 1:
+        if (
+            min(self.fail_after, self.recover_after) < 1
+            or min(self.canary_fail_after, self.canary_recover_after) < 1
+        ):
             raise ValueError(f"thresholds must be at least 1, got {self}")
+
+    @property
+    def canary(self) -> Thresholds:
+        """The thresholds of the canaries' own streak."""
+        return Thresholds(self.canary_fail_after, self.canary_recover_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +101,22 @@ class ChannelState:
     vendor: Status | None = None  # the status page's last word
     vendor_at: datetime | None = None
     streak: tuple[Observation, ...] = ()  # the current run of same-polarity probe observations
+    canary_status: Status = Status.UNKNOWN  # what the canaries alone say
+    canary_streak: tuple[Observation, ...] = ()  # their own run of same-polarity observations
+    canary_at: datetime | None = None  # the last canary observation that counted
+
+
+def with_canaries(probe: Status, canary: Status) -> Status:
+    """The probes' verdict worsened by the canaries' (a good canary verdict adds nothing: the
+    light probe still tells a channel that is down between canaries)."""
+    if canary in (Status.UNKNOWN, Status.OPERATIONAL):
+        return probe
+    return worst(probe, canary)
+
+
+def state_status(state: ChannelState) -> Status:
+    """The confirmed status a state's voices add up to."""
+    return combine(with_canaries(state.probe_status, state.canary_status), state.vendor)
 
 
 def combine(probe: Status, vendor: Status | None) -> Status:
@@ -94,7 +136,7 @@ def combine(probe: Status, vendor: Status | None) -> Status:
 
 
 def _is_good(obs: Observation) -> bool:
-    return target_status(obs.outcome) is Status.OPERATIONAL
+    return observed_target(obs) is Status.OPERATIONAL
 
 
 def _extend(streak: tuple[Observation, ...], obs: Observation, cap: int) -> tuple[Observation, ...]:
@@ -106,7 +148,7 @@ def _extend(streak: tuple[Observation, ...], obs: Observation, cap: int) -> tupl
     good = _is_good(obs)
     kept: list[Observation] = []
     for old in reversed(streak):
-        if target_status(old.outcome) is None:
+        if observed_target(old) is None:
             continue
         if _is_good(old) != good:
             break
@@ -128,7 +170,7 @@ def _targets(streak: tuple[Observation, ...], fail_after: int) -> list[Status]:
     escalate = run >= 2 * fail_after
     targets = []
     for i, obs in enumerate(streak):
-        target = target_status(obs.outcome) or Status.UNKNOWN
+        target = observed_target(obs) or Status.UNKNOWN
         if escalate and i >= len(streak) - run:
             target = Status.SUSPENDED
         targets.append(target)
@@ -212,13 +254,13 @@ def _settle(
     sources: tuple[str, ...],
     evidence: tuple[Evidence, ...],
 ) -> tuple[ChannelState, StatusChange | None]:
-    """Recombine the two voices; report a change if the confirmed status moved."""
-    status = combine(after.probe_status, after.vendor)
+    """Recombine the voices; report a change if the confirmed status moved."""
+    status = state_status(after)
     if status is before.status:
         return replace(after, status=status), None
     if (
         after.vendor is not None
-        and status is not after.probe_status
+        and status is not with_canaries(after.probe_status, after.canary_status)
         and "statuspage" not in sources
     ):
         reason = f"{reason}; vendor status page says {after.vendor.value}"
@@ -260,23 +302,72 @@ def evaluate(
     cap = max(STREAK_CAP, 2 * thresholds.fail_after)
     streak = _extend(state.streak, obs, cap)
     decision = _decide(state.probe_status, streak, thresholds)
+    after = replace(state, streak=streak)
+    if decision is not None:
+        after = replace(after, probe_status=decision.status)
+    decisions = [] if decision is None else [decision]
+    if obs.source is Source.CANARY:
+        after, canary_decision = _canary_track(after, obs, thresholds.canary)
+        if canary_decision is not None:
+            decisions.append(canary_decision)
+    if not decisions:
+        return after, None
+    deciding = tuple(dict.fromkeys(o for d in decisions for o in d.deciding))
+    reason = "; ".join(d.reason for d in decisions)
+    evidence = tuple(Evidence.of(o) for o in deciding)
+    return _settle(state, after, obs.at, reason, _sources(deciding), evidence)
+
+
+def _canary_track(
+    state: ChannelState, obs: Observation, th: Thresholds
+) -> tuple[ChannelState, _Decision | None]:
+    cap = max(STREAK_CAP, 2 * th.fail_after)
+    streak = _extend(state.canary_streak, obs, cap)
+    after = replace(state, canary_streak=streak, canary_at=obs.at)
+    decision = _decide(state.canary_status, streak, th)
     if decision is None:
-        return replace(state, streak=streak), None
-    after = replace(state, streak=streak, probe_status=decision.status)
-    evidence = tuple(Evidence.of(o) for o in decision.deciding)
-    return _settle(state, after, obs.at, decision.reason, _sources(decision.deciding), evidence)
+        return after, None
+    labelled = replace(decision, reason=f"canary jobs: {decision.reason}")
+    return replace(after, canary_status=decision.status), labelled
+
+
+def resume_canaries(
+    state: ChannelState, observations: Sequence[Observation], thresholds: Thresholds
+) -> ChannelState:
+    """``state`` with the canaries' verdict rebuilt from their recent observations (oldest
+    first), e.g. after a restart; the confirmed status is left as stored."""
+    fresh = replace(state, canary_status=Status.UNKNOWN, canary_streak=(), canary_at=None)
+    for obs in observations:
+        if obs.source is Source.CANARY and observed_target(obs) is not None:
+            fresh, _ = _canary_track(fresh, obs, thresholds.canary)
+    return fresh
+
+
+def _older(at: datetime | None, now: datetime, ttl_s: float | None) -> bool:
+    return at is not None and ttl_s is not None and (now - at).total_seconds() > ttl_s
 
 
 def expire(
-    state: ChannelState, now: datetime, vendor_ttl_s: float
+    state: ChannelState, now: datetime, vendor_ttl_s: float, canary_ttl_s: float | None = None
 ) -> tuple[ChannelState, StatusChange | None]:
-    """Forget a vendor word older than ``vendor_ttl_s``: a stale page must not pin a status."""
-    if state.vendor_at is None or (now - state.vendor_at).total_seconds() <= vendor_ttl_s:
+    """Forget a vendor word older than ``vendor_ttl_s`` and a canary verdict older than
+    ``canary_ttl_s``: a stale source must not pin a status."""
+    after, reasons, sources = state, [], []
+    if _older(state.vendor_at, now, vendor_ttl_s):
+        word = state.vendor.value if state.vendor else "nothing"
+        after = replace(after, vendor=None, vendor_at=None)
+        reasons.append(f"vendor status page word expired ({word}, older than {vendor_ttl_s:.0f} s)")
+        sources.append(Source.STATUSPAGE.value)
+    if _older(state.canary_at, now, canary_ttl_s):
+        after = replace(after, canary_status=Status.UNKNOWN, canary_streak=(), canary_at=None)
+        reasons.append(
+            f"canary verdict expired ({state.canary_status.value}, "
+            f"older than {canary_ttl_s or 0:.0f} s)"
+        )
+        sources.append(Source.CANARY.value)
+    if after is state:
         return state, None
-    word = state.vendor.value if state.vendor else "nothing"
-    after = replace(state, vendor=None, vendor_at=None)
-    reason = f"vendor status page word expired ({word}, older than {vendor_ttl_s:.0f} s)"
-    return _settle(state, after, now, reason, (Source.STATUSPAGE.value,), ())
+    return _settle(state, after, now, "; ".join(reasons), tuple(sources), ())
 
 
 # --------------------------------------------------------------------------- incidents
