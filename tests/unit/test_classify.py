@@ -829,6 +829,21 @@ CASES = [
     ),
     pytest.param(
         ex(
+            404,
+            google_error(
+                404,
+                "NOT_FOUND",
+                "Publisher Model `projects/p/locations/us-central1/publishers/google/models/"
+                "veo-3.0-generate-001` was not found or your project does not have access to it. "
+                "Please ensure you are using a valid model version.",
+            ),
+        ),
+        Outcome.RETIRED,
+        "or your project does not have access",
+        id="vertex-404-publisher-model-not-found",
+    ),
+    pytest.param(
+        ex(
             410,
             {
                 "error": "model_unavailable",

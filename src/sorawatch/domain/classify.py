@@ -515,7 +515,12 @@ QUOTA_TEXT: Final = (
     "额度不足",
 )
 AUTH_TEXT: Final = ("api key not valid", "api key expired", "incorrect api key", "invalid api key")
-RETIRED_TEXT: Final = ("is no longer available", "is not found for api version")
+RETIRED_TEXT: Final = (
+    "is no longer available",
+    "is not found for api version",
+    # Vertex AI: a publisher model that is gone (or never was) for this project.
+    "or your project does not have access",
+)
 MODERATION_TEXT: Final = ("content policy", "realistic human", "safety system", "违规")
 
 CLOUDFLARE_RULE: Final = Rule(Outcome.RISK_CONTROL, _cloudflare, "Cloudflare challenge")
