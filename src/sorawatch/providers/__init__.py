@@ -13,6 +13,7 @@ PROVIDERS: dict[str, str] = {
     "openai-videos": "sorawatch.providers.openai_videos:OpenAIVideos",
     "newapi-videos": "sorawatch.providers.newapi_videos:NewApiVideos",
     "aggregator-videos": "sorawatch.providers.aggregator_videos:AggregatorVideos",
+    "gemini-veo": "sorawatch.providers.gemini_veo:GeminiVeo",
     "openai-images": "sorawatch.providers.openai_images:OpenAIImages",
     "http": "sorawatch.providers.http_check:HttpCheck",
 }

@@ -20,6 +20,7 @@ PROTOCOLS: dict[str, str] = {
     "aggregator-videos": (
         "sorawatch.simulator.protocols.aggregator_videos:AggregatorVideosProtocol"
     ),
+    "gemini-veo": "sorawatch.simulator.protocols.gemini_veo:GeminiVeoProtocol",
     "openai-images": "sorawatch.simulator.protocols.openai_images:OpenAIImagesProtocol",
     "http": "sorawatch.simulator.protocols.http_check:HttpCheckProtocol",
 }
