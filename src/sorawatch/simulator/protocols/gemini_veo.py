@@ -283,10 +283,10 @@ def _model_path(target: Target, model: str) -> str:
 
 
 def model_retired(target: Target, model: str) -> Response:
-    what = "Publisher Model" if target.vertex else "Model"
+    name = f"Publisher Model `{_model_path(target, model)}`" if target.vertex else f"models/{model}"
     message = (
-        f"{what} `{_model_path(target, model)}` is no longer available. Please migrate to a "
-        "supported model: https://ai.google.dev/gemini-api/docs/deprecations"
+        f"{name} is no longer available. Please migrate to a supported model: "
+        "https://ai.google.dev/gemini-api/docs/deprecations"
     )
     return google_error(404, "NOT_FOUND", message)
 
