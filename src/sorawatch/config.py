@@ -112,8 +112,29 @@ class LightProbeConfig(_Strict):
     timeout: Duration = 15.0
 
 
+DEFAULT_CANARY_PROMPT = (
+    "A paper boat drifting on a calm pond in soft morning light, static camera, no people."
+)
+
+
+class CanaryProbeConfig(_Strict):
+    """A real, paid generation on a schedule, within a daily budget (docs/probes.md)."""
+
+    every: Duration = 6 * 3600.0
+    budget_usd_per_day: float = Field(default=2.0, gt=0)
+    seconds: int = Field(default=4, ge=1, le=60, description="the shortest the channel allows")
+    size: Annotated[str, Field(pattern=r"^\d{2,5}x\d{2,5}$")] = "1280x720"
+    prompt: str = Field(default=DEFAULT_CANARY_PROMPT, min_length=1)
+    timeout: Duration = Field(default=900.0, description="the whole job, create to download")
+    stall_after: Duration = Field(default=600.0, description="no progress for this long")
+    slow_after: Duration = Field(default=300.0, description="a job finishing later is slow")
+    fail_after: int = Field(default=2, ge=1, le=100, description="failed canaries to degrade")
+    recover_after: int = Field(default=1, ge=1, le=100)
+
+
 class ProbesConfig(_Strict):
     light: LightProbeConfig | None = LightProbeConfig()
+    canary: CanaryProbeConfig | None = None  # absent: the channel never gets a paid request
 
 
 class ThresholdsConfig(_Strict):
@@ -221,6 +242,25 @@ class ChannelConfig(_Strict):
             raise ValueError(f"unknown protocol {v!r}; known: {', '.join(sorted(PROVIDERS))}")
         return v
 
+    @field_validator("probes")
+    @classmethod
+    def _canary_has_a_price(cls, v: ProbesConfig, info: ValidationInfo) -> ProbesConfig:
+        canary = v.canary
+        if canary is None or "price" not in info.data:  # price absent: it was itself invalid
+            return v
+        if info.data.get("protocol") == "http":
+            raise ValueError("canary: protocol http has no generation job to run")
+        price: PriceConfig | None = info.data["price"]
+        if price is None:
+            raise ValueError("canary needs the channel's price (per_second or per_call)")
+        cost = price.cost(canary.seconds)
+        if cost > canary.budget_usd_per_day:
+            raise ValueError(
+                f"canary: one job costs ${cost:.2f}, more than budget_usd_per_day "
+                f"${canary.budget_usd_per_day:.2f}, so it could never run"
+            )
+        return v
+
     @field_validator("check")
     @classmethod
     def _check_only_for_http(
@@ -244,6 +284,9 @@ class Config(_Strict):
     monitor: MonitorConfig = MonitorConfig()
     status_pages: dict[str, StatusPageConfig] = Field(default_factory=dict)
     channels: list[ChannelConfig] = Field(min_length=1)
+    budget_usd_per_day: float | None = Field(
+        default=None, gt=0, description="all canaries together, per UTC day; None: no cap"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -256,6 +299,22 @@ class Config(_Strict):
                 raise ValueError(
                     f"channel {ch.id!r}: status_page.page {ch.status_page.page!r} "
                     "is not defined under status_pages"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _canaries_fit_the_global_budget(self) -> Config:
+        if self.budget_usd_per_day is None:
+            return self
+        for i, ch in enumerate(self.channels):
+            canary = ch.probes.canary
+            if canary is None or ch.price is None:
+                continue
+            cost = ch.price.cost(canary.seconds)
+            if cost > self.budget_usd_per_day:
+                raise ValueError(
+                    f"channels[{i}].probes.canary: one job costs ${cost:.2f}, more than the "
+                    f"global budget_usd_per_day ${self.budget_usd_per_day:.2f}"
                 )
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sorawatch.canary import Canary, CanaryReport, Sleep
 from sorawatch.config import ChannelConfig, Config
 from sorawatch.domain.evaluate import (
     ChannelState,
@@ -19,6 +21,7 @@ from sorawatch.domain.evaluate import (
     apply_change,
     evaluate,
     expire,
+    resume_canaries,
     target_status,
 )
 from sorawatch.domain.incident import Incident, StatusChange
@@ -30,7 +33,7 @@ from sorawatch.providers import provider_class
 from sorawatch.providers.base import ProbeResult, Provider
 from sorawatch.scheduler import Job, Scheduler
 from sorawatch.statuspages import StatusPageReader, to_status
-from sorawatch.store.base import ChannelSnapshot, Store
+from sorawatch.store.base import CanaryRun, ChannelSnapshot, Store
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ RETIRED_EVERY = 86400.0  # a retired channel is still checked, once a day
 COMPACT_EVERY = 600.0
 FLUSH_EVERY = 1.0
 FLUSH_BATCH = 500
+CANARY_RESUME_RUNS = 10  # recent canary runs replayed to rebuild their verdict after a restart
+CANARY_FIRST_SPREAD = 60.0  # first canaries of a fresh install start within this many seconds
 
 
 def utcnow() -> datetime:
@@ -87,6 +92,34 @@ def vendor_observation(channel_id: str, reported: Status, detail: str, at: datet
     )
 
 
+def thresholds_of(channel: ChannelConfig) -> Thresholds:
+    th, canary = channel.thresholds, channel.probes.canary
+    if canary is None:
+        return Thresholds(th.fail_after, th.recover_after)
+    return Thresholds(th.fail_after, th.recover_after, canary.fail_after, canary.recover_after)
+
+
+def canary_ttl_s(channel: ChannelConfig) -> float | None:
+    """How long a canary verdict stands without a new canary (two missed runs)."""
+    canary = channel.probes.canary
+    return None if canary is None else 2 * canary.every + canary.timeout
+
+
+def run_observation(run: CanaryRun) -> Observation | None:
+    """A stored canary run as the observation it produced (None if it produced none)."""
+    if run.outcome is None:
+        return None
+    return Observation(
+        channel_id=run.channel_id,
+        source=Source.CANARY,
+        at=run.finished_at or run.started_at,
+        outcome=run.outcome,
+        latency_ms=run.total_ms,
+        cost_usd=run.cost_usd,
+        detail=f"canary: {run.detail}",
+    )
+
+
 def resume_state(snap: ChannelSnapshot) -> ChannelState:
     """Rebuild evaluator state after a restart from the stored status and recent observations."""
     probe_obs = [o for o in snap.last_observations if o.source is not Source.STATUSPAGE]
@@ -132,6 +165,8 @@ class Monitor:
         *,
         now: Callable[[], datetime] = utcnow,
         vendor_ttl_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.config = config
         self.store = store
@@ -140,6 +175,20 @@ class Monitor:
         self.vendor_ttl_s = vendor_ttl_s
         self.providers: dict[str, Provider] = {
             ch.id: provider_class(ch.protocol)(ch, client) for ch in config.channels
+        }
+        # Only channels that configure a canary ever get a paid request.
+        self.canaries: dict[str, Canary] = {
+            ch.id: Canary(
+                ch,
+                self.providers[ch.id],
+                store,
+                config.budget_usd_per_day,
+                now=now,
+                clock=clock,
+                sleep=sleep,
+            )
+            for ch in config.channels
+            if ch.probes.canary is not None
         }
         self.readers = {
             name: StatusPageReader(name, page.url, page.kind, client, page.timeout)
@@ -174,6 +223,11 @@ class Monitor:
                 self.incidents[snap.channel_id] = snap.open_incident
             if snap.last_observations:
                 self.last[snap.channel_id] = snap.last_observations[-1]
+        for cid in self.canaries:
+            runs = await self.store.canary_runs(cid, limit=CANARY_RESUME_RUNS, newest_first=True)
+            seen = [o for o in map(run_observation, reversed(runs)) if o is not None]
+            ch = self.config.channel(cid)
+            self.states[cid] = resume_canaries(self.states[cid], seen, thresholds_of(ch))
 
     async def run(self, scheduler: Scheduler | None = None) -> None:
         """Probe every channel on its interval until cancelled; flush everything on the way out."""
@@ -184,6 +238,10 @@ class Monitor:
             if ch.probes.light:
                 every = RETIRED_EVERY if self.states[ch.id].status is Status.RETIRED else None
                 sched.add(f"light:{ch.id}", every or ch.probes.light.every, self._light_job(ch))
+        for i, cid in enumerate(sorted(self.canaries)):
+            first_in = await self._first_canary_in(cid, i / len(self.canaries))
+            every = self.canaries[cid].config.every
+            sched.add(f"canary:{cid}", every, self._canary_job(cid), first_in=first_in)
         used_pages = {ch.status_page.page for ch in self.config.channels if ch.status_page}
         for name in sorted(used_pages):
             page = self.config.status_pages[name]
@@ -205,6 +263,24 @@ class Monitor:
 
         return job
 
+    def _canary_job(self, channel_id: str) -> Job:
+        async def job() -> None:
+            report = await self.canary(self.config.channel(channel_id))
+            if report is not None and report.observation is not None:
+                await self.ingest(report.observation)
+
+        return job
+
+    async def _first_canary_in(self, channel_id: str, share: float) -> float:
+        """Seconds until a channel's first canary: one interval after its last stored run (a
+        restart neither repeats nor skips a paid job), else soon, spread over a minute."""
+        every = self.canaries[channel_id].config.every
+        last = await self.store.canary_runs(channel_id, limit=1, newest_first=True)
+        if not last:
+            return share * min(every, CANARY_FIRST_SPREAD)
+        since = (self.now() - last[0].started_at).total_seconds()
+        return min(every, max(0.0, every - since))
+
     def _page_job(self, name: str) -> Job:
         async def job() -> None:
             for obs in await self.read_status_page(name):
@@ -218,6 +294,17 @@ class Monitor:
             return no_key_observation(channel, self.now())
         result = await self.providers[channel.id].light_check()
         return self.guard.judge(light_observation(channel, result, self.now()))
+
+    async def canary(self, channel: ChannelConfig) -> CanaryReport | None:
+        """One canary job of one channel; None when it is not run at all (no canary, no key,
+        or a retired model that no paid request can bring back)."""
+        canary = self.canaries.get(channel.id)
+        if canary is None or channel.api_key is None:
+            return None
+        if self.states[channel.id].status is Status.RETIRED:
+            log.info("%s: canary not run: the channel is retired", channel.id)
+            return None
+        return await canary.run()
 
     async def read_status_page(self, name: str) -> list[Observation]:
         """The vendor's word for every channel that points at page ``name``."""
@@ -239,8 +326,7 @@ class Monitor:
     # --- evaluation -------------------------------------------------------------------------
     async def ingest(self, obs: Observation) -> StatusChange | None:
         """Store an observation and let it move the channel's status."""
-        ch = self.config.channel(obs.channel_id)
-        thresholds = Thresholds(ch.thresholds.fail_after, ch.thresholds.recover_after)
+        thresholds = thresholds_of(self.config.channel(obs.channel_id))
         async with self._lock:
             self._pending.append(obs)
             if obs.source is not Source.STATUSPAGE:
@@ -289,7 +375,8 @@ class Monitor:
     async def _expire_all(self) -> None:
         async with self._lock:
             for cid, state in list(self.states.items()):
-                new_state, change = expire(state, self.now(), self.vendor_ttl_s)
+                ch_ttl = canary_ttl_s(self.config.channel(cid))
+                new_state, change = expire(state, self.now(), self.vendor_ttl_s, ch_ttl)
                 self.states[cid] = new_state
                 if change is not None:
                     await self._record(change)
