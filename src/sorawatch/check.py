@@ -17,9 +17,14 @@ from sorawatch.config import ChannelConfig, Config
 from sorawatch.domain.evaluate import ChannelState, Thresholds, evaluate
 from sorawatch.domain.observation import Exchange, Observation
 from sorawatch.domain.status import Status
-from sorawatch.monitor import light_observation, no_key_observation, utcnow, vendor_observation
+from sorawatch.monitor import (
+    light_observation,
+    no_key_observation,
+    utcnow,
+    vendor_observations,
+)
 from sorawatch.providers import provider_class
-from sorawatch.statuspages import StatusPageReader, to_status
+from sorawatch.statuspages import StatusPageReader
 
 ONE_ROUND = Thresholds(fail_after=1, recover_after=1)
 
@@ -76,15 +81,10 @@ async def _vendor_words(
     readings = dict(
         zip(readers, await asyncio.gather(*(r.read(now) for r in readers.values())), strict=True)
     )
-    out = {}
-    for ch in channels:
-        ref = ch.status_page
-        if ref is None or readings[ref.page].error:
-            continue
-        level = readings[ref.page].level_for(component=ref.component, product=ref.product)
-        what = ref.component or ref.product or "page"
-        detail = f"{ref.page} status page: {what} is {level.value}"
-        out[ch.id] = vendor_observation(ch.id, to_status(level), detail, now)
+    out: dict[str, Observation] = {}
+    for name, reading in readings.items():
+        if not reading.error:
+            out.update((o.channel_id, o) for o in vendor_observations(channels, name, reading, now))
     return out
 
 
@@ -92,7 +92,7 @@ async def _check_channel(
     ch: ChannelConfig, client: httpx.AsyncClient, vendor: Observation | None
 ) -> CheckResult:
     evidence: list[dict[str, Any]] = []
-    if ch.api_key is None:
+    if ch.missing_key:
         obs = no_key_observation(ch, utcnow())
     else:
         result = await provider_class(ch.protocol)(ch, client).light_check()

@@ -273,6 +273,11 @@ class ChannelConfig(_Strict):
             raise ValueError(f"only protocol http takes a check, not {protocol}")
         return v
 
+    @property
+    def missing_key(self) -> bool:
+        """No API key where the protocol needs one (a plain ``http`` check runs without)."""
+        return self.api_key is None and self.protocol != "http"
+
 
 class MonitorConfig(_Strict):
     concurrency: int = Field(default=64, ge=1, le=10_000)

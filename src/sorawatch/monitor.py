@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,7 +32,7 @@ from sorawatch.netguard import NetworkGuard
 from sorawatch.providers import provider_class
 from sorawatch.providers.base import ProbeResult, Provider
 from sorawatch.scheduler import Job, Scheduler
-from sorawatch.statuspages import StatusPageReader, to_status
+from sorawatch.statuspages import StatusPageReader, StatusReading, to_status
 from sorawatch.store.base import CanaryRun, ChannelSnapshot, Store
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,21 @@ def run_observation(run: CanaryRun) -> Observation | None:
         cost_usd=run.cost_usd,
         detail=f"canary: {run.detail}",
     )
+
+
+def vendor_observations(
+    channels: Iterable[ChannelConfig], page: str, reading: StatusReading, at: datetime
+) -> list[Observation]:
+    """One statuspage observation per channel that points at ``page``, from a fresh reading."""
+    out = []
+    for ch in channels:
+        ref = ch.status_page
+        if ref is None or ref.page != page:
+            continue
+        level = reading.level_for(component=ref.component, product=ref.product)
+        detail = f"{page}: {ref.component or ref.product or 'page'} is {level.value}"
+        out.append(vendor_observation(ch.id, to_status(level), detail, at))
+    return out
 
 
 def resume_state(snap: ChannelSnapshot) -> ChannelState:
@@ -290,7 +305,7 @@ class Monitor:
 
     async def probe(self, channel: ChannelConfig) -> Observation:
         """One light probe of one channel (no request at all when it has no key)."""
-        if channel.api_key is None:
+        if channel.missing_key:
             return no_key_observation(channel, self.now())
         result = await self.providers[channel.id].light_check()
         return self.guard.judge(light_observation(channel, result, self.now()))
@@ -312,16 +327,7 @@ class Monitor:
         if reading.stale or reading.error:
             log.info("status page %s: %s", name, reading.error or "stale")
             return []
-        out = []
-        for ch in self.config.channels:
-            ref = ch.status_page
-            if ref is None or ref.page != name:
-                continue
-            level = reading.level_for(component=ref.component, product=ref.product)
-            what = ref.component or ref.product or "page"
-            detail = f"{name} status page: {what} is {level.value}"
-            out.append(vendor_observation(ch.id, to_status(level), detail, self.now()))
-        return out
+        return vendor_observations(self.config.channels, name, reading, self.now())
 
     # --- evaluation -------------------------------------------------------------------------
     async def ingest(self, obs: Observation) -> StatusChange | None:

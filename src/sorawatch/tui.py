@@ -12,6 +12,7 @@ from rich.table import Table
 from sorawatch.domain.status import Status
 from sorawatch.domain.uptime import uptime
 from sorawatch.monitor import ChannelView, Monitor
+from sorawatch.store.base import CanaryRun, CanaryState
 
 _STYLE = {
     Status.OPERATIONAL: "green",
@@ -34,10 +35,24 @@ def _latency(view: ChannelView) -> str:
     return f"{view.last.latency_ms:,.0f} ms"
 
 
+def _canary(run: CanaryRun | None) -> str:
+    if run is None:
+        return ""
+    if run.final_state is CanaryState.SKIPPED_BUDGET:
+        return "skipped: budget"
+    took = f" {run.total_ms / 1000:.1f}s" if run.total_ms is not None else ""
+    return f"{run.final_state.value}{took} ${run.cost_usd:.2f}"
+
+
 def status_table(
-    views: list[ChannelView], uptimes: dict[str, float | None], title: str = "sorawatch"
+    views: list[ChannelView],
+    uptimes: dict[str, float | None],
+    title: str = "sorawatch",
+    canaries: dict[str, CanaryRun] | None = None,
+    caption: str | None = None,
 ) -> Table:
-    table = Table(title=title, expand=False)
+    canaries = canaries or {}
+    table = Table(title=title, caption=caption, expand=False)
     table.add_column("", width=2)
     table.add_column("channel")
     table.add_column("access")
@@ -45,6 +60,8 @@ def status_table(
     table.add_column("latency", justify="right")
     table.add_column("last outcome (why)")
     table.add_column("uptime so far", justify="right")
+    if canaries:
+        table.add_column("last canary")
     for v in views:
         style = _STYLE[v.status]
         last = v.last.outcome.value if v.last else "—"
@@ -54,7 +71,7 @@ def status_table(
         if v.status is not Status.OPERATIONAL and v.reason and recovering_or_vendor:
             last = f"{last} ({v.reason})"
         last = last[:70]
-        table.add_row(
+        row = [
             v.status.icon,
             v.channel.name,
             v.channel.access.value,
@@ -62,7 +79,10 @@ def status_table(
             _latency(v),
             last,
             _pct(uptimes.get(v.channel.id)),
-        )
+        ]
+        if canaries:
+            row.append(_canary(canaries.get(v.channel.id)))
+        table.add_row(*row)
     return table
 
 
@@ -76,6 +96,18 @@ async def uptimes_since(
     return out
 
 
+async def canary_summary(monitor: Monitor, now: datetime) -> tuple[dict[str, CanaryRun], float]:
+    """The last canary run of each channel that has canaries, and today's total spend."""
+    last: dict[str, CanaryRun] = {}
+    for ch in monitor.config.channels:
+        if ch.probes.canary is not None:
+            runs = await monitor.store.canary_runs(ch.id, limit=1, newest_first=True)
+            if runs:
+                last[ch.id] = runs[0]
+    spent = await monitor.store.spend(now) if last else 0.0
+    return last, spent
+
+
 async def live_table(
     monitor: Monitor, started: datetime, console: Console, every: float = 1.0
 ) -> None:
@@ -84,6 +116,8 @@ async def live_table(
         while True:
             now = monitor.now()
             ups = await uptimes_since(monitor, started, now)
+            canaries, spent = await canary_summary(monitor, now)
             title = f"sorawatch — {now:%Y-%m-%d %H:%M:%S} UTC — Ctrl-C to stop"
-            live.update(status_table(monitor.views(), ups, title))
+            caption = f"canary spend today ${spent:.2f}" if canaries else None
+            live.update(status_table(monitor.views(), ups, title, canaries, caption))
             await asyncio.sleep(every)
