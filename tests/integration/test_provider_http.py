@@ -12,8 +12,10 @@ import pytest
 import pytest_asyncio
 
 from sorawatch.app import make_client
+from sorawatch.check import check_once
 from sorawatch.config import ChannelConfig, parse_config
 from sorawatch.domain.outcome import Outcome
+from sorawatch.domain.status import Status
 from sorawatch.errors import ConfigError
 from sorawatch.providers import provider_class
 from sorawatch.providers.base import VideoRequest
@@ -268,3 +270,33 @@ async def test_http_channels_have_no_jobs(client: httpx.AsyncClient) -> None:
         await probe.retrieve("x")
     with pytest.raises(ConfigError, match="plain http check"):
         await probe.download("x")
+
+
+async def test_one_shot_check_probes_a_keyless_http_channel(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    """An http check needs no key; a video channel without one is still not probed."""
+    text = f"""
+storage: {{url: "memory://"}}
+channels:
+  - id: web
+    name: Web
+    model: health
+    access: official
+    protocol: http
+    base_url: "{sim.base_url("web")}"
+    check: {{url_path: /health, json: [{{path: $.status, equals: ok}}]}}
+  - id: video
+    name: Video
+    model: sora-2
+    access: relay
+    protocol: openai-videos
+    base_url: "{sim.base_url("web")}"
+"""
+    config = parse_config(text, env={})
+    by_id = {r.channel.id: r for r in await check_once(config, client)}
+    assert by_id["web"].observation.outcome is Outcome.OK
+    assert by_id["web"].status is Status.OPERATIONAL
+    assert by_id["video"].observation.inconclusive
+    assert not config.channel("web").missing_key
+    assert config.channel("video").missing_key

@@ -388,3 +388,13 @@ def test_check_problems_name_their_key(protocol: str, check: str | None, problem
     with pytest.raises(ConfigError) as caught:
         parse_config(channel_yaml(protocol, check), env={})
     assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_an_http_check_takes_no_canary() -> None:
+    text = channel_yaml("http", "{}").replace(
+        "    check: {}\n", "    check: {}\n    price: {per_call: 0.01}\n    probes: {canary: {}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, env={})
+    [problem] = caught.value.problems
+    assert problem.startswith("channels[0].probes: canary: protocol http has no")
