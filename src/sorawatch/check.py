@@ -46,6 +46,7 @@ class CheckResult:
             "http_status": obs.http_status,
             "latency_ms": obs.latency_ms,
             "detail": obs.detail,
+            "sunset": obs.sunset.isoformat() if obs.sunset else None,
             "evidence": self.evidence,
         }
 

@@ -169,6 +169,7 @@ class ChannelView:
     last: Observation | None
     incident: Incident | None
     reason: str = ""  # why the current status was decided
+    sunset: datetime | None = None  # announced retirement (Sunset header, shutdown_date)
 
 
 class Monitor:
@@ -215,6 +216,7 @@ class Monitor:
         self.last: dict[str, Observation] = {}
         self.incidents: dict[str, Incident] = {}
         self.reasons: dict[str, str] = {}
+        self.sunsets: dict[str, datetime] = {}
         self.listeners: list[Callable[[StatusChange], None]] = []
         every = max(
             (ch.probes.light.every for ch in config.channels if ch.probes.light), default=60
@@ -238,6 +240,8 @@ class Monitor:
                 self.incidents[snap.channel_id] = snap.open_incident
             if snap.last_observations:
                 self.last[snap.channel_id] = snap.last_observations[-1]
+            for obs in snap.last_observations:
+                self._note_sunset(obs)
         for cid in self.canaries:
             runs = await self.store.canary_runs(cid, limit=CANARY_RESUME_RUNS, newest_first=True)
             seen = [o for o in map(run_observation, reversed(runs)) if o is not None]
@@ -329,6 +333,13 @@ class Monitor:
             return []
         return vendor_observations(self.config.channels, name, reading, self.now())
 
+    def _note_sunset(self, obs: Observation) -> None:
+        """Keep the latest announced retirement date a channel's answers carried."""
+        if obs.sunset is not None:
+            self.sunsets[obs.channel_id] = obs.sunset
+        elif obs.outcome is Outcome.OK and obs.source is Source.LIGHT:
+            self.sunsets.pop(obs.channel_id, None)  # a clean answer withdraws the warning
+
     # --- evaluation -------------------------------------------------------------------------
     async def ingest(self, obs: Observation) -> StatusChange | None:
         """Store an observation and let it move the channel's status."""
@@ -337,6 +348,7 @@ class Monitor:
             self._pending.append(obs)
             if obs.source is not Source.STATUSPAGE:
                 self.last[obs.channel_id] = obs
+                self._note_sunset(obs)
             state, change = evaluate(self.states[obs.channel_id], obs, thresholds)
             self.states[obs.channel_id] = state
             if change is not None:
@@ -419,6 +431,7 @@ class Monitor:
                 last=self.last.get(ch.id),
                 incident=self.incidents.get(ch.id),
                 reason=self.reasons.get(ch.id, ""),
+                sunset=self.sunsets.get(ch.id),
             )
             for ch in self.config.channels
         ]

@@ -73,7 +73,7 @@ def status_table(
         last = last[:70]
         row = [
             v.status.icon,
-            v.channel.name,
+            v.channel.name + (f" ⚠ sunset {v.sunset:%Y-%m-%d}" if v.sunset else ""),
             v.channel.access.value,
             f"[{style}]{v.status.value}[/{style}]",
             _latency(v),

@@ -61,9 +61,11 @@ async def test_check_all_operational_exits_0_with_stable_json(tmp_path: Path) ->
             "http_status",
             "latency_ms",
             "detail",
+            "sunset",
             "evidence",
         }
         assert (c["status"], c["outcome"], c["http_status"]) == ("operational", "ok", 200)
+        assert c["sunset"] is None
         assert [e["request"].split()[0] for e in c["evidence"]] == ["GET", "GET"]
         assert "sk-test" not in json.dumps(c)
 
