@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import httpx
 from sorawatch.canary import Canary, CanaryReport, Sleep
 from sorawatch.config import ChannelConfig, Config
 from sorawatch.domain.evaluate import (
+    RC_WINDOW,
     ChannelState,
     Thresholds,
     apply_change,
@@ -27,6 +29,7 @@ from sorawatch.domain.evaluate import (
 from sorawatch.domain.incident import Incident, StatusChange
 from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.stability import success_rate
 from sorawatch.domain.status import Status
 from sorawatch.netguard import NetworkGuard
 from sorawatch.providers import provider_class
@@ -150,12 +153,14 @@ def resume_state(snap: ChannelSnapshot) -> ChannelState:
             break
         streak.insert(0, o)
     probe_status = snap.status if snap.status is not Status.MAINTENANCE else Status.UNKNOWN
+    since_moved = [o for o in probe_obs if o.at > snap.since and not o.outcome.is_neutral]
     return ChannelState(
         channel_id=snap.channel_id,
         status=snap.status,
         since=snap.since,
         probe_status=probe_status,
         streak=tuple(streak),
+        recent=tuple(since_moved[-RC_WINDOW:]),
     )
 
 
@@ -170,6 +175,7 @@ class ChannelView:
     incident: Incident | None
     reason: str = ""  # why the current status was decided
     sunset: datetime | None = None  # announced retirement (Sunset header, shutdown_date)
+    success: float | None = None  # share of good probe answers since the status last moved
 
 
 class Monitor:
@@ -432,6 +438,7 @@ class Monitor:
                 incident=self.incidents.get(ch.id),
                 reason=self.reasons.get(ch.id, ""),
                 sunset=self.sunsets.get(ch.id),
+                success=success_rate(Counter(o.outcome for o in self.states[ch.id].recent)),
             )
             for ch in self.config.channels
         ]

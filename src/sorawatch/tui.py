@@ -35,6 +35,13 @@ def _latency(view: ChannelView) -> str:
     return f"{view.last.latency_ms:,.0f} ms"
 
 
+def _pass_rate(view: ChannelView) -> str:
+    """Under risk control, how many attempts still pass: the number a reverse channel lives by."""
+    if view.status is not Status.RISK_CONTROL or view.success is None:
+        return ""
+    return f" ({view.success:.0%} pass)"
+
+
 def _canary(run: CanaryRun | None) -> str:
     if run is None:
         return ""
@@ -75,7 +82,7 @@ def status_table(
             v.status.icon,
             v.channel.name + (f" ⚠ sunset {v.sunset:%Y-%m-%d}" if v.sunset else ""),
             v.channel.access.value,
-            f"[{style}]{v.status.value}[/{style}]",
+            f"[{style}]{v.status.value}[/{style}]" + _pass_rate(v),
             _latency(v),
             last,
             _pct(uptimes.get(v.channel.id)),

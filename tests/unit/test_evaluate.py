@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from sorawatch.domain.evaluate import (
     INCIDENT_EVIDENCE_CAP,
+    RC_HEALTHY,
+    RC_WINDOW,
     STREAK_CAP,
     ChannelState,
     Thresholds,
@@ -103,10 +105,34 @@ SEQUENCES = [
         id="three-rate-limited-confirm-risk-control",
     ),
     pytest.param(
-        [O.OK, O.RATE_LIMITED, O.RATE_LIMITED, O.OK, O.RATE_LIMITED, O.RATE_LIMITED],
+        [O.OK, O.SERVER_ERROR, O.SERVER_ERROR, O.OK, O.SERVER_ERROR, O.SERVER_ERROR],
         TH,
         [Status.OPERATIONAL],
         id="a-good-answer-breaks-the-streak",
+    ),
+    pytest.param(
+        [O.OK, O.RATE_LIMITED, O.RATE_LIMITED, O.OK, O.RATE_LIMITED, O.RATE_LIMITED],
+        TH,
+        [Status.OPERATIONAL, Status.RISK_CONTROL],
+        id="partly-blocked-is-risk-control-without-a-streak",
+    ),
+    pytest.param(
+        [O.OK, O.RISK_CONTROL, O.OK, O.RISK_CONTROL, O.OK, O.OK, O.RISK_CONTROL, O.OK],
+        TH,
+        [Status.OPERATIONAL, Status.RISK_CONTROL],
+        id="three-blocked-of-six-is-risk-control-and-one-ok-is-no-recovery",
+    ),
+    pytest.param(
+        [O.OK, *[O.RISK_CONTROL] * 3, O.RISK_CONTROL, O.OK, O.OK, O.OK],
+        TH,
+        [Status.OPERATIONAL, Status.RISK_CONTROL],
+        id="two-in-a-row-is-no-recovery-while-most-attempts-since-were-blocked",
+    ),
+    pytest.param(
+        [O.OK, *[O.RISK_CONTROL] * 3, O.RISK_CONTROL, *[O.OK] * 4],
+        TH,
+        [Status.OPERATIONAL, Status.RISK_CONTROL, Status.OPERATIONAL],
+        id="recovery-from-risk-control-once-80-percent-pass-again",
     ),
     pytest.param(
         [O.OK, O.RATE_LIMITED, O.RATE_LIMITED, O.REJECTED, O.RATE_LIMITED],
@@ -578,18 +604,28 @@ def test_fail_after_failures_always_leave_operational(th: Thresholds, data: st.D
 
 
 @given(th=thresholds, data=st.data())
-def test_recovery_needs_exactly_recover_after_successes(
-    th: Thresholds, data: st.DataObject
-) -> None:
+def test_recovery_needs_recover_after_successes(th: Thresholds, data: st.DataObject) -> None:
+    """Exactly recover_after in a row; from risk_control also RC_HEALTHY success among the
+    attempts since the status moved (so a recovery always comes within RC_WINDOW more)."""
     down = data.draw(st.lists(failing, min_size=th.fail_after, max_size=3 * th.fail_after))
     state, _ = feed(down, _operational(th), th)
     assert state.status.is_bad
-    goods = data.draw(st.lists(st.sampled_from(GOOD), min_size=th.recover_after, max_size=10))
+    bad, since_entry = state.status, state.recent
+    goods = data.draw(
+        st.lists(st.sampled_from(GOOD), min_size=th.recover_after + RC_WINDOW, max_size=20)
+    )
+
+    def healthy(n: int) -> bool:
+        outcomes = [o.outcome for o in since_entry] + goods[:n]
+        window = outcomes[-RC_WINDOW:]
+        good = sum(target_status(o) is Status.OPERATIONAL for o in window)
+        return bad is not Status.RISK_CONTROL or good / len(window) >= RC_HEALTHY
+
+    first = next(n for n in range(1, len(goods) + 1) if n >= th.recover_after and healthy(n))
+    assert first <= th.recover_after + RC_WINDOW
     for n, good in enumerate(goods, start=1):
         state, change = evaluate(state, probe(good), th)
-        if n < th.recover_after:
-            assert change is None
-        elif n == th.recover_after:
+        if n == first:
             assert change is not None
             assert change.new is Status.OPERATIONAL
         else:

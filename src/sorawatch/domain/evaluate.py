@@ -30,6 +30,14 @@ from sorawatch.domain.outcome import Outcome, Source
 from sorawatch.domain.status import Status, worst
 
 STREAK_CAP: Final = 20  # observations kept in a streak (at least 2 × fail_after are kept)
+# Reverse channels under risk control fail *some* requests (the seed measured 30–50 % success), so
+# their failures rarely come fail_after in a row. Over the last RC_WINDOW probe attempts since the
+# status last moved: fail_after or more blocked by risk control (or rate limits) and a success
+# rate under RC_HEALTHY puts an operational channel in risk_control; leaving risk_control then
+# needs recover_after good answers in a row *and* RC_HEALTHY success again (hysteresis, so a
+# 40 % channel reads risk_control steadily instead of flapping with every lucky pair).
+RC_WINDOW: Final = 10
+RC_HEALTHY: Final = 0.8
 INCIDENT_EVIDENCE_CAP: Final = 20
 _EVIDENCE_HEAD: Final = 5  # of those, how many from the incident's start are always kept
 
@@ -101,6 +109,7 @@ class ChannelState:
     vendor: Status | None = None  # the status page's last word
     vendor_at: datetime | None = None
     streak: tuple[Observation, ...] = ()  # the current run of same-polarity probe observations
+    recent: tuple[Observation, ...] = ()  # last RC_WINDOW probe attempts since probe_status moved
     canary_status: Status = Status.UNKNOWN  # what the canaries alone say
     canary_streak: tuple[Observation, ...] = ()  # their own run of same-polarity observations
     canary_at: datetime | None = None  # the last canary observation that counted
@@ -202,7 +211,37 @@ class _Decision:
     deciding: tuple[Observation, ...]
 
 
-def _recover(current: Status, streak: tuple[Observation, ...], th: Thresholds) -> _Decision | None:
+def _rc_blocked(obs: Observation) -> bool:
+    return observed_target(obs) is Status.RISK_CONTROL
+
+
+def _success(recent: tuple[Observation, ...]) -> float:
+    return sum(_is_good(o) for o in recent) / len(recent) if recent else 1.0
+
+
+def _partly_blocked(
+    current: Status, recent: tuple[Observation, ...], th: Thresholds
+) -> _Decision | None:
+    """An operational channel whose recent attempts are partly blocked is in risk control."""
+    if current is not Status.OPERATIONAL or not recent or not _rc_blocked(recent[-1]):
+        return None
+    blocked = [o for o in recent if _rc_blocked(o)]
+    rate = _success(recent)
+    if len(blocked) < th.fail_after or rate >= RC_HEALTHY:
+        return None
+    what = (
+        f"{len(blocked)} of the last {len(recent)} attempts blocked by risk control, "
+        f"success {rate:.0%}"
+    )
+    return _Decision(Status.RISK_CONTROL, _describe(tuple(blocked), what), tuple(blocked))
+
+
+def _recover(
+    current: Status,
+    streak: tuple[Observation, ...],
+    th: Thresholds,
+    recent: tuple[Observation, ...] = (),
+) -> _Decision | None:
     if current is Status.OPERATIONAL:
         return None
     if current is Status.UNKNOWN:  # no history to confirm against: believe the first answer
@@ -211,6 +250,8 @@ def _recover(current: Status, streak: tuple[Observation, ...], th: Thresholds) -
         )
     if len(streak) < th.recover_after:
         return None
+    if current is Status.RISK_CONTROL and recent and _success(recent) < RC_HEALTHY:
+        return None  # lucky answers in a row are not a recovery while most are still blocked
     window = streak[-th.recover_after :]
     return _Decision(Status.OPERATIONAL, _describe(window), window)
 
@@ -233,10 +274,15 @@ def _fail(current: Status, streak: tuple[Observation, ...], th: Thresholds) -> _
     return _Decision(new, _describe(window), window)
 
 
-def _decide(current: Status, streak: tuple[Observation, ...], th: Thresholds) -> _Decision | None:
+def _decide(
+    current: Status,
+    streak: tuple[Observation, ...],
+    th: Thresholds,
+    recent: tuple[Observation, ...] = (),
+) -> _Decision | None:
     if _is_good(streak[-1]):
-        return _recover(current, streak, th)
-    return _fail(current, streak, th)
+        return _recover(current, streak, th, recent)
+    return _fail(current, streak, th) or _partly_blocked(current, recent, th)
 
 
 # --------------------------------------------------------------------------- evaluate / expire
@@ -294,17 +340,18 @@ def evaluate(
     if obs.source is Source.STATUSPAGE:
         return _vendor_word(state, obs)
     if obs.inconclusive:
-        after = replace(state, probe_status=Status.UNKNOWN, streak=())
+        after = replace(state, probe_status=Status.UNKNOWN, streak=(), recent=())
         reason = f"no data: {obs.detail}" if obs.detail else "no data"
         return _settle(state, after, obs.at, reason, _sources((obs,)), (Evidence.of(obs),))
     if target_status(obs.outcome) is None:
         return state, None  # the caller's fault: no streak moves
     cap = max(STREAK_CAP, 2 * thresholds.fail_after)
     streak = _extend(state.streak, obs, cap)
-    decision = _decide(state.probe_status, streak, thresholds)
-    after = replace(state, streak=streak)
-    if decision is not None:
-        after = replace(after, probe_status=decision.status)
+    recent = (*state.recent, obs)[-RC_WINDOW:]
+    decision = _decide(state.probe_status, streak, thresholds, recent)
+    after = replace(state, streak=streak, recent=recent)
+    if decision is not None and decision.status is not state.probe_status:
+        after = replace(after, probe_status=decision.status, recent=())
     decisions = [] if decision is None else [decision]
     if obs.source is Source.CANARY:
         after, canary_decision = _canary_track(after, obs, thresholds.canary)
