@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from sorawatch.domain.stability import star_text, stars
 from sorawatch.domain.status import Status
 from sorawatch.domain.uptime import uptime
 from sorawatch.monitor import ChannelView, Monitor
@@ -57,12 +58,14 @@ def status_table(
     title: str = "sorawatch",
     canaries: dict[str, CanaryRun] | None = None,
     caption: str | None = None,
+    rated: dict[str, int | None] | None = None,
 ) -> Table:
     canaries = canaries or {}
     table = Table(title=title, caption=caption, expand=False)
     table.add_column("", width=2)
     table.add_column("channel")
     table.add_column("access")
+    table.add_column("stability")
     table.add_column("status")
     table.add_column("latency", justify="right")
     table.add_column("last outcome (why)")
@@ -82,6 +85,7 @@ def status_table(
             v.status.icon,
             v.channel.name + (f" ⚠ sunset {v.sunset:%Y-%m-%d}" if v.sunset else ""),
             v.channel.access.value,
+            star_text((rated or {}).get(v.channel.id)),
             f"[{style}]{v.status.value}[/{style}]" + _pass_rate(v),
             _latency(v),
             last,
@@ -95,12 +99,16 @@ def status_table(
 
 async def uptimes_since(
     monitor: Monitor, since: datetime, now: datetime
-) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
+) -> tuple[dict[str, float | None], dict[str, int | None]]:
+    """Uptime since ``since`` and stars (from 30 days) per channel, one timeline read each."""
+    month = now - timedelta(days=30)
+    ups: dict[str, float | None] = {}
+    rated: dict[str, int | None] = {}
     for ch in monitor.config.channels:
-        segments = await monitor.store.timeline(ch.id, since, now)
-        out[ch.id] = uptime(segments, since, now)
-    return out
+        segments = await monitor.store.timeline(ch.id, min(since, month), now)
+        ups[ch.id] = uptime(segments, since, now)
+        rated[ch.id] = stars(uptime(segments, month, now))
+    return ups, rated
 
 
 async def canary_summary(monitor: Monitor, now: datetime) -> tuple[dict[str, CanaryRun], float]:
@@ -122,9 +130,10 @@ async def live_table(
     with Live(console=console, refresh_per_second=4, transient=False) as live:
         while True:
             now = monitor.now()
-            ups = await uptimes_since(monitor, started, now)
+            ups, rated = await uptimes_since(monitor, started, now)
             canaries, spent = await canary_summary(monitor, now)
             title = f"sorawatch — {now:%Y-%m-%d %H:%M:%S} UTC — Ctrl-C to stop"
             caption = f"canary spend today ${spent:.2f}" if canaries else None
-            live.update(status_table(monitor.views(), ups, title, canaries, caption))
+            table = status_table(monitor.views(), ups, title, canaries, caption, rated)
+            live.update(table)
             await asyncio.sleep(every)
