@@ -14,15 +14,10 @@ becomes the job's ``cost_usd``.
 
 from __future__ import annotations
 
-import json
 import math
-from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
-import httpx
-
-from sorawatch.config import ChannelConfig
-from sorawatch.domain.classify import classify, classify_job_failure
+from sorawatch.domain.classify import classify_job_failure
 from sorawatch.domain.observation import Exchange, Verdict
 from sorawatch.domain.outcome import Outcome
 from sorawatch.providers.base import (
@@ -33,7 +28,8 @@ from sorawatch.providers.base import (
     ProbeResult,
     VideoRequest,
 )
-from sorawatch.providers.http import exchange, open_stream
+from sorawatch.providers.bearer import BearerAdapter
+from sorawatch.providers.http import bad_shape, json_of, open_stream
 
 STATES: Final[dict[str, JobState]] = {
     "pending": JobState.QUEUED,
@@ -101,48 +97,8 @@ def parse_job(body: Any) -> Job | None:
     )
 
 
-def _json(ex: Exchange) -> Any:
-    try:
-        return json.loads(ex.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _bad_shape(ex: Exchange, what: str) -> Verdict:
-    return Verdict(Outcome.BAD_RESPONSE, f"{ex.status} {what}")
-
-
-class AggregatorVideos:
+class AggregatorVideos(BearerAdapter):
     protocol: ClassVar[str] = "aggregator-videos"
-
-    def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
-        self.channel = channel
-        self.client = client
-        self._key = channel.api_key.get_secret_value() if channel.api_key else ""
-        self._secrets = (self._key,) if self._key else ()
-        self._timeout = channel.probes.light.timeout if channel.probes.light else 15.0
-
-    def _headers(self, accept: str = "application/json") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}", "Accept": accept}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        return await exchange(
-            self.client,
-            method,
-            f"{self.channel.base_url}{path}",
-            secrets=self._secrets,
-            timeout=self._timeout,
-            headers=self._headers(),
-            **kwargs,
-        )
-
-    def _classify(self, ex: Exchange) -> Verdict:
-        return classify(
-            ex,
-            slow_ms=self.channel.thresholds.slow_ms,
-            now=datetime.now(UTC),
-            secrets=self._secrets,
-        )
 
     async def light_check(self) -> ProbeResult:
         ex = await self._call("GET", "/videos/models")
@@ -152,10 +108,10 @@ class AggregatorVideos:
         return ProbeResult(verdict, (ex,), ex.status, ex.latency_ms)
 
     def _catalog_verdict(self, ex: Exchange, verdict: Verdict) -> Verdict:
-        body = _json(ex)
+        body = json_of(ex)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            return _bad_shape(ex, "video catalog has no data list")
+            return bad_shape(ex, "video catalog has no data list")
         if not any(isinstance(m, dict) and m.get("id") == self.channel.model for m in data):
             return Verdict(
                 Outcome.RETIRED, f"{ex.status} model {self.channel.model} not in the video catalog"
@@ -166,9 +122,9 @@ class AggregatorVideos:
         verdict = self._classify(ex)
         if not verdict.outcome.is_good:
             return JobResult(verdict, ex)
-        job = parse_job(_json(ex))
+        job = parse_job(json_of(ex))
         if job is None:
-            return JobResult(_bad_shape(ex, "answer is not a video job"), ex)
+            return JobResult(bad_shape(ex, "answer is not a video job"), ex)
         if job.state is JobState.FAILED:
             outcome = classify_job_failure(job.error_code, job.error_message)
             verdict = Verdict(outcome, f"job failed: {job.error_code or 'no code'}")

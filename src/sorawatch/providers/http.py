@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 
 from sorawatch.domain.observation import Exchange, TransportError, Verdict
+from sorawatch.domain.outcome import Outcome
 from sorawatch.domain.redact import redact
 from sorawatch.providers.base import Download
 
@@ -118,3 +120,16 @@ async def open_stream(
             await resp.aclose()
 
     return Download(classify(ex), ex, headers.get("content-type"), chunks())
+
+
+def json_of(ex: Exchange) -> Any:
+    """The answer's JSON document, or None when the body is not JSON."""
+    try:
+        return json.loads(ex.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def bad_shape(ex: Exchange, what: str) -> Verdict:
+    """A 2xx whose body is not what the protocol promises: the channel answered wrongly."""
+    return Verdict(Outcome.BAD_RESPONSE, f"{ex.status} {what}")

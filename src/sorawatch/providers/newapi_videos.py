@@ -22,15 +22,11 @@ seconds or milliseconds, the fallback create answer without ``object``, and the 
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
-import httpx
-
-from sorawatch.config import ChannelConfig
-from sorawatch.domain.classify import classify, classify_job_failure
+from sorawatch.domain.classify import classify_job_failure
 from sorawatch.domain.observation import Exchange, Verdict
 from sorawatch.domain.outcome import Outcome
 from sorawatch.providers.base import (
@@ -41,7 +37,8 @@ from sorawatch.providers.base import (
     ProbeResult,
     VideoRequest,
 )
-from sorawatch.providers.http import exchange, open_stream
+from sorawatch.providers.bearer import BearerAdapter
+from sorawatch.providers.http import bad_shape, json_of, open_stream
 
 PROBE_TASK_ID: Final = "task_sorawatch_probe"
 
@@ -171,17 +168,6 @@ def parse_job(body: Any) -> Job | None:
     )
 
 
-def _json(ex: Exchange) -> Any:
-    try:
-        return json.loads(ex.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _bad_shape(ex: Exchange, what: str) -> Verdict:
-    return Verdict(Outcome.BAD_RESPONSE, f"{ex.status} {what}")
-
-
 def _listed(body: Any, model: str) -> bool | None:
     """Whether a model list names the model; None when the body is not a model list."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -191,7 +177,7 @@ def _listed(body: Any, model: str) -> bool | None:
 
 def _is_task_not_found(ex: Exchange) -> bool:
     """new-api's own answer for an unknown task id: a flat task error, 400 (404 in forks)."""
-    body = _json(ex)
+    body = json_of(ex)
     return (
         ex.status in (400, 404)
         and isinstance(body, dict)
@@ -201,37 +187,8 @@ def _is_task_not_found(ex: Exchange) -> bool:
     )
 
 
-class NewApiVideos:
+class NewApiVideos(BearerAdapter):
     protocol: ClassVar[str] = "newapi-videos"
-
-    def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
-        self.channel = channel
-        self.client = client
-        self._key = channel.api_key.get_secret_value() if channel.api_key else ""
-        self._secrets = (self._key,) if self._key else ()
-        self._timeout = channel.probes.light.timeout if channel.probes.light else 15.0
-
-    def _headers(self, accept: str = "application/json") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}", "Accept": accept}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        return await exchange(
-            self.client,
-            method,
-            f"{self.channel.base_url}{path}",
-            secrets=self._secrets,
-            timeout=self._timeout,
-            headers=self._headers(),
-            **kwargs,
-        )
-
-    def _classify(self, ex: Exchange) -> Verdict:
-        return classify(
-            ex,
-            slow_ms=self.channel.thresholds.slow_ms,
-            now=datetime.now(UTC),
-            secrets=self._secrets,
-        )
 
     # --- light probe -----------------------------------------------------------------------
 
@@ -257,9 +214,9 @@ class NewApiVideos:
         verdict = self._classify(ex)
         if not verdict.outcome.is_good:
             return verdict
-        listed = _listed(_json(ex), self.channel.model)
+        listed = _listed(json_of(ex), self.channel.model)
         if listed is None:
-            return _bad_shape(ex, "model answer is not a model list")
+            return bad_shape(ex, "model answer is not a model list")
         if not listed:
             return Verdict(
                 Outcome.OVERLOADED,
@@ -275,7 +232,7 @@ class NewApiVideos:
         if verdict.outcome.is_good or verdict.outcome in (Outcome.REJECTED, Outcome.BAD_RESPONSE):
             # A 2xx, another 4xx or a 404 "Invalid URL" for a task id nobody created: this is
             # not a new-api task route (a plain relay, or a gateway without video routes).
-            return _bad_shape(ex, "task route did not answer like a new-api gateway")
+            return bad_shape(ex, "task route did not answer like a new-api gateway")
         return verdict
 
     # --- jobs ------------------------------------------------------------------------------
@@ -284,9 +241,9 @@ class NewApiVideos:
         verdict = self._classify(ex)
         if not verdict.outcome.is_good:
             return JobResult(verdict, ex)
-        job = parse_job(_json(ex))
+        job = parse_job(json_of(ex))
         if job is None:
-            return JobResult(_bad_shape(ex, "answer is not a video task"), ex)
+            return JobResult(bad_shape(ex, "answer is not a video task"), ex)
         if job.state is JobState.FAILED:
             outcome = classify_job_failure(job.error_code, job.error_message)
             verdict = Verdict(outcome, f"job failed: {job.error_code or 'no code'}")

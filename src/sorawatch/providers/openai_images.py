@@ -29,10 +29,10 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from sorawatch.config import ChannelConfig
-from sorawatch.domain.classify import classify
 from sorawatch.domain.observation import Exchange, Verdict
 from sorawatch.domain.outcome import Outcome
 from sorawatch.providers.base import Download, Job, JobResult, JobState, ProbeResult, VideoRequest
+from sorawatch.providers.bearer import BearerAdapter
 from sorawatch.providers.http import MAX_BODY, exchange, open_stream
 
 # An image answer carries the image itself in base64 (a few MB at high quality).
@@ -115,38 +115,16 @@ async def _memory(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-class OpenAIImages:
+class OpenAIImages(BearerAdapter):
     protocol: ClassVar[str] = "openai-images"
 
     def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
-        self.channel = channel
-        self.client = client
-        self._key = channel.api_key.get_secret_value() if channel.api_key else ""
-        self._secrets = (self._key,) if self._key else ()
-        self._timeout = channel.probes.light.timeout if channel.probes.light else 15.0
+        super().__init__(channel, client)
         self.generation_timeout = max(GENERATION_TIMEOUT, self._timeout)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}", "Accept": "application/json"}
-
-    def _classify(self, ex: Exchange) -> Verdict:
-        return classify(
-            ex,
-            slow_ms=self.channel.thresholds.slow_ms,
-            now=datetime.now(UTC),
-            secrets=self._secrets,
-        )
-
     async def light_check(self) -> ProbeResult:
-        ex = await exchange(
-            self.client,
-            "GET",
-            f"{self.channel.base_url}/models/{self.channel.model}",
-            secrets=self._secrets,
-            timeout=self._timeout,
-            headers=self._headers(),
-        )
+        ex = await self._call("GET", f"/models/{self.channel.model}")
         verdict = self._classify(ex)
         if verdict.outcome.is_good:
             body = _json(ex.body)

@@ -13,16 +13,11 @@ the probe's latency.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
-
-from sorawatch.config import ChannelConfig
-from sorawatch.domain.classify import classify, classify_job_failure
+from sorawatch.domain.classify import classify_job_failure
 from sorawatch.domain.observation import Exchange, Verdict
-from sorawatch.domain.outcome import Outcome
 from sorawatch.providers.base import (
     Download,
     Job,
@@ -31,20 +26,10 @@ from sorawatch.providers.base import (
     ProbeResult,
     VideoRequest,
 )
-from sorawatch.providers.http import exchange, open_stream
+from sorawatch.providers.bearer import BearerAdapter
+from sorawatch.providers.http import bad_shape, json_of, open_stream
 
 _STATES = {s.value: s for s in JobState}
-
-
-def _json(ex: Exchange) -> Any:
-    try:
-        return json.loads(ex.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _bad_shape(ex: Exchange, what: str) -> Verdict:
-    return Verdict(Outcome.BAD_RESPONSE, f"{ex.status} {what}")
 
 
 def _ts(value: object) -> datetime | None:
@@ -90,41 +75,17 @@ def parse_job(body: Any, poll_after_ms: int | None = None) -> Job | None:
     )
 
 
-class OpenAIVideos:
+class OpenAIVideos(BearerAdapter):
     protocol: ClassVar[str] = "openai-videos"
-
-    def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
-        self.channel = channel
-        self.client = client
-        self._key = channel.api_key.get_secret_value() if channel.api_key else ""
-        self._secrets = (self._key,) if self._key else ()
-        self._timeout = channel.probes.light.timeout if channel.probes.light else 15.0
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}", "Accept": "application/json"}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        return await exchange(
-            self.client,
-            method,
-            f"{self.channel.base_url}{path}",
-            secrets=self._secrets,
-            timeout=self._timeout,
-            headers=self._headers(),
-            **kwargs,
-        )
-
-    def _classify(self, ex: Exchange) -> Verdict:
-        return classify(ex, slow_ms=self.channel.thresholds.slow_ms, now=datetime.now(UTC))
 
     async def light_check(self) -> ProbeResult:
         model_ex = await self._call("GET", f"/models/{self.channel.model}")
         verdict = self._classify(model_ex)
         exchanges: tuple[Exchange, ...] = (model_ex,)
         if verdict.outcome.is_good:
-            body = _json(model_ex)
+            body = json_of(model_ex)
             if not isinstance(body, dict) or "id" not in body:
-                verdict = _bad_shape(model_ex, "model answer is not a model object")
+                verdict = bad_shape(model_ex, "model answer is not a model object")
             elif sunset := _shutdown_date(body):
                 verdict = Verdict(
                     verdict.outcome,
@@ -138,8 +99,8 @@ class OpenAIVideos:
             route = self._classify(route_ex)
             if not route.outcome.is_good:
                 verdict = route
-            elif not isinstance((_json(route_ex) or {}).get("data"), list):
-                verdict = _bad_shape(route_ex, "video list answer has no data list")
+            elif not isinstance((json_of(route_ex) or {}).get("data"), list):
+                verdict = bad_shape(route_ex, "video list answer has no data list")
         return ProbeResult(
             verdict=verdict,
             exchanges=exchanges,
@@ -152,9 +113,9 @@ class OpenAIVideos:
         if not verdict.outcome.is_good:
             return JobResult(verdict, ex)
         poll = ex.headers.get("openai-poll-after-ms", "")
-        job = parse_job(_json(ex), int(poll) if poll.isdigit() else None)
+        job = parse_job(json_of(ex), int(poll) if poll.isdigit() else None)
         if job is None:
-            return JobResult(_bad_shape(ex, "answer is not a video object"), ex)
+            return JobResult(bad_shape(ex, "answer is not a video object"), ex)
         if job.state is JobState.FAILED:
             outcome = classify_job_failure(job.error_code, job.error_message)
             verdict = Verdict(outcome, f"job failed: {job.error_code or 'no code'}")
