@@ -247,6 +247,9 @@ def history_cmd(
             f"risk-control entries/week {h.risk_control_per_week:.2f}",
             highlight=False,
         )
+        if not h.timeline:
+            out.print("  no status recorded in this period yet")
+            continue
         table = Table(show_header=True, box=None, pad_edge=False)
         for col in ("from", "to", "status"):
             table.add_column(col)
