@@ -51,6 +51,10 @@ def channel_yaml(
     return "\n".join(lines) + "\n"
 
 
-def config_yaml(sim: Simulator, db_url: str, channels: list[str], pages: str = "") -> str:
+def config_yaml(
+    sim: Simulator, db_url: str, channels: list[str], pages: str = "", web: str = "127.0.0.1:0"
+) -> str:
+    """A whole config; its status page listens on a free port (``web=""`` turns it off)."""
     body = "".join(channels)
-    return f'storage: {{url: "{db_url}"}}\n{pages}channels:\n{body}'
+    web_yaml = f'web: {{listen: "{web}"}}\n' if web else "web: {enabled: false}\n"
+    return f'storage: {{url: "{db_url}"}}\n{web_yaml}{pages}channels:\n{body}'

@@ -140,6 +140,12 @@ async def _monitor(cfg: Config, live: bool) -> None:
     async with opened_store(cfg) as store, make_client(cfg.monitor.concurrency) as client:
         monitor = Monitor(cfg, store, client)
         tasks = [asyncio.create_task(monitor.run(), name="monitor")]
+        if cfg.web.enabled:
+            from sorawatch.web import WebService
+
+            web = WebService(cfg, store, monitor)
+            tasks.append(asyncio.create_task(web.run(), name="web"))
+            out.print(f"status page on {web.url}/", highlight=False)
         if live:
             tasks.append(asyncio.create_task(live_table(monitor, utcnow(), out), name="tui"))
         else:

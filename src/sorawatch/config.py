@@ -284,9 +284,52 @@ class MonitorConfig(_Strict):
     jitter: float = Field(default=0.1, ge=0, le=0.5, description="fraction of the interval")
 
 
+_LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
+
+
+class WebConfig(_Strict):
+    """The status page and its APIs, served by ``sorawatch run`` (read-only, public)."""
+
+    enabled: bool = True
+    listen: str = Field(default="127.0.0.1:8787", description="host:port to serve on")
+    public_url: str | None = Field(default=None, description="where users reach this page")
+    title: str = Field(default="sorawatch status", min_length=1)
+    description: str = ""
+    refresh: Duration = Field(default=60.0, description="every card rebuilt at least this often")
+    page_refresh: Duration = Field(default=15.0, description="browser auto-refresh interval")
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        m = _LISTEN.match(value)
+        if m is None or not 0 <= int(m.group("port")) <= 65535:
+            raise ValueError(f"expected host:port such as 127.0.0.1:8787, got {value!r}")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/@]+(/\S*)?$", value):
+            raise ValueError(f"expected an http(s) URL without credentials, got {value!r}")
+        return None if value is None else value.rstrip("/")
+
+    @property
+    def host(self) -> str:
+        m = _LISTEN.match(self.listen)
+        assert m is not None  # validated above
+        return m.group("host").strip("[]")
+
+    @property
+    def port(self) -> int:
+        m = _LISTEN.match(self.listen)
+        assert m is not None
+        return int(m.group("port"))
+
+
 class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     monitor: MonitorConfig = MonitorConfig()
+    web: WebConfig = WebConfig()
     status_pages: dict[str, StatusPageConfig] = Field(default_factory=dict)
     channels: list[ChannelConfig] = Field(min_length=1)
     budget_usd_per_day: float | None = Field(

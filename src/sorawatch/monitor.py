@@ -224,6 +224,7 @@ class Monitor:
         self.reasons: dict[str, str] = {}
         self.sunsets: dict[str, datetime] = {}
         self.listeners: list[Callable[[StatusChange], None]] = []
+        self.observers: list[Callable[[Observation], None]] = []  # every ingested observation
         every = max(
             (ch.probes.light.every for ch in config.channels if ch.probes.light), default=60
         )
@@ -352,6 +353,8 @@ class Monitor:
         thresholds = thresholds_of(self.config.channel(obs.channel_id))
         async with self._lock:
             self._pending.append(obs)
+            for observer in self.observers:
+                observer(obs)
             if obs.source is not Source.STATUSPAGE:
                 self.last[obs.channel_id] = obs
                 self._note_sunset(obs)

@@ -84,6 +84,8 @@ class Download:
 
 class Provider(Protocol):
     protocol: ClassVar[str]
+    # What a job makes: "video", "image", or "check" (a plain URL check that makes nothing).
+    produces: ClassVar[str]
 
     def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None: ...
 

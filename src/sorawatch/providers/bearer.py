@@ -18,6 +18,7 @@ DEFAULT_TIMEOUT = 15.0
 
 class BearerAdapter:
     protocol: ClassVar[str]
+    produces: ClassVar[str] = "video"
 
     def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
         self.channel = channel

@@ -280,6 +280,7 @@ def _origin(url: str) -> tuple[str, str]:
 
 class GeminiVeo:
     protocol: ClassVar[str] = "gemini-veo"
+    produces: ClassVar[str] = "video"
 
     def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
         self.channel = channel

@@ -47,6 +47,7 @@ def _header_secrets(headers: dict[str, str]) -> tuple[str, ...]:
 
 class HttpCheck:
     protocol: ClassVar[str] = "http"
+    produces: ClassVar[str] = "check"
 
     def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
         if channel.check is None:  # config validation makes this unreachable

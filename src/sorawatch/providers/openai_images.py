@@ -117,6 +117,7 @@ async def _memory(data: bytes) -> AsyncIterator[bytes]:
 
 class OpenAIImages(BearerAdapter):
     protocol: ClassVar[str] = "openai-images"
+    produces: ClassVar[str] = "image"
 
     def __init__(self, channel: ChannelConfig, client: httpx.AsyncClient) -> None:
         super().__init__(channel, client)

@@ -9,10 +9,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from sorawatch.serving import Listener
 from sorawatch.simulator.app import build_app, build_channel_app
 from sorawatch.simulator.engine import Clock, SimEngine, SimStats
 from sorawatch.simulator.scenario import Fault, Scenario
-from sorawatch.simulator.server import Listener, Running, SimulatorUrls
+from sorawatch.simulator.server import Running, SimulatorUrls
 
 
 class Simulator:

@@ -132,3 +132,32 @@ def retention_cutoffs(now: datetime, raw_retention_s: float) -> Cutoffs:
         minute=bucket_start(now - MINUTE_RETENTION, Resolution.MINUTE),
         hour=bucket_start(now - HOUR_RETENTION, Resolution.HOUR),
     )
+
+
+def latency_percentile(rollups: Iterable[Rollup], q: float) -> float | None:
+    """The ``q``-quantile (0–1) of the latencies counted in ``rollups``, in ms.
+
+    Read off the merged histogram with linear interpolation inside the bucket that holds it,
+    so the error is bounded by that bucket's width; the overflow bucket answers with the
+    largest latency seen. None when no latency was counted.
+    """
+    counts = [0] * (len(LATENCY_BOUNDS_MS) + 1)
+    total, top = 0, 0.0
+    for r in rollups:
+        for i, n in enumerate(r.latency_buckets):
+            counts[i] += n
+        total += r.latency_count
+        top = max(top, r.latency_max_ms)
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    for i, n in enumerate(counts):
+        if n and seen + n >= rank:
+            if i == len(LATENCY_BOUNDS_MS):
+                return top
+            lo = LATENCY_BOUNDS_MS[i - 1] if i else 0.0
+            hi = min(LATENCY_BOUNDS_MS[i], top) if top > lo else LATENCY_BOUNDS_MS[i]
+            return lo + (hi - lo) * max(0.0, rank - seen) / n
+        seen += n
+    return top

@@ -1,0 +1,132 @@
+"""The HTML pages: Jinja2 templates over the board, rendered once per board version.
+
+Bars are pre-rendered per card (they change only when the card is rebuilt) and whole pages are
+kept per board version, so serving the page costs a dictionary lookup between rebuilds, and a
+rebuild costs one template pass over the rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from sorawatch.config import Config
+from sorawatch.domain.redact import redact
+from sorawatch.domain.stability import star_text
+from sorawatch.domain.status import Status
+
+from . import svg
+from .advice import compare_access, prices, recommend
+from .board import Board, ChannelCard
+
+STATUS_WORDS = {
+    Status.OPERATIONAL: "Operational",
+    Status.DEGRADED: "Degraded",
+    Status.RISK_CONTROL: "Risk control",
+    Status.SUSPENDED: "Suspended",
+    Status.MAINTENANCE: "Maintenance",
+    Status.RETIRED: "Retired",
+    Status.UNKNOWN: "Unknown",
+}
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms"
+
+
+def _when(t: datetime | None) -> str:
+    return "—" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(start: datetime, end: datetime | None, now: datetime) -> str:
+    seconds = int(((end or now) - start).total_seconds())
+    d, rest = divmod(seconds, 86400)
+    h, rest = divmod(rest, 3600)
+    m = rest // 60
+    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
+
+
+def overall(board: Board) -> tuple[Status, str]:
+    """The page's headline: the worst serving problem, in words."""
+    watched = [c for c in board.cards if c.status is not Status.RETIRED]
+    bad = [c for c in watched if c.status.is_bad]
+    if not watched:
+        return Status.UNKNOWN, "No channels watched"
+    if not bad:
+        if all(c.status is Status.UNKNOWN for c in watched):
+            return Status.UNKNOWN, "Waiting for the first checks"
+        return Status.OPERATIONAL, "All channels operational"
+    worst = max((c.status for c in bad), key=lambda s: s.severity)
+    return worst, f"{len(bad)} of {len(watched)} channels have a problem"
+
+
+class Pages:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.env = Environment(
+            loader=PackageLoader("sorawatch.web", "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(
+            pct=svg.pct,
+            ms=_ms,
+            when=_when,
+            stars=star_text,
+            word=lambda s: STATUS_WORDS[s],
+            redact=redact,
+        )
+        self._bars: dict[str, tuple[datetime, Markup]] = {}
+        self._pages: dict[tuple[int, str], str] = {}
+        self._version = -1
+
+    def bars(self, card: ChannelCard) -> Markup:
+        held = self._bars.get(card.id)
+        if held is None or held[0] != card.built_at:
+            held = (card.built_at, Markup(svg.day_bars(card.days, card.day_incidents)))
+            self._bars[card.id] = held
+        return held[1]
+
+    def _context(self, board: Board) -> dict[str, Any]:
+        web = self.config.web
+        status, headline = overall(board)
+        return {
+            "board": board,
+            "web": web,
+            "title": web.title,
+            "overall": status,
+            "headline": headline,
+            "bars": self.bars,
+            "duration": lambda s, e: _duration(s, e, board.built_at),
+            "now": board.built_at,
+            "maint_cards": [c for c in board.cards if c.status is Status.MAINTENANCE],
+        }
+
+    def render(self, board: Board, name: str, partial: bool, key: str = "", **extra: Any) -> str:
+        """A page of ``board`` (``partial``: only its ``<main>``), kept until the board moves;
+        ``key`` tells apart pages of one template (the channel id)."""
+        if board.version != self._version:
+            self._pages.clear()
+            self._version = board.version
+        cache_key = (board.version, f"{name}|{partial}|{key}")
+        page = self._pages.get(cache_key)
+        if page is None:
+            ctx = self._context(board) | extra | {"partial": partial}
+            if name == "overview.html":
+                ctx |= {
+                    "access_rows": compare_access(board.cards),
+                    "price_rows": prices(board.cards),
+                    "advice": recommend(board.cards),
+                }
+            page = self.env.get_template(name).render(ctx)
+            self._pages[cache_key] = page
+        return page
+
+    def chart(self, card: ChannelCard) -> Markup:
+        return Markup(svg.latency_chart(card.latency_24h))

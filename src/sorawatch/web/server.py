@@ -1,0 +1,170 @@
+"""The web app: pages, Statuspage v2 JSON, the native API, metrics, badges and feeds.
+
+Read-only and public by design: no route writes anything, and nothing shown carries a key, a
+base URL or an unredacted upstream message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from sorawatch import __version__
+from sorawatch.config import Config
+from sorawatch.store.base import Store
+
+from . import api_v1, feeds, svg
+from .board import BoardCache
+from .pages import STATUS_WORDS, Pages
+from .statuspage_api import StatuspageView
+
+# Answers may be cached briefly by browsers and proxies: the board moves at most once a second.
+CACHE = {"Cache-Control": "public, max-age=5"}
+
+
+def create_app(
+    config: Config,
+    store: Store,
+    cache: BoardCache,
+    registry: CollectorRegistry,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    web = config.web
+    app = FastAPI(
+        title=web.title,
+        version=__version__,
+        description="Read-only status of AI video-generation channels, measured by sorawatch.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.mount("/static", StaticFiles(packages=[("sorawatch.web", "static")]), name="static")
+    app.include_router(api_v1.router(config, store, cache, now))
+    pages = Pages(config)
+
+    def base_url(request: Request) -> str:
+        return web.public_url or str(request.base_url).rstrip("/")
+
+    def statuspage(request: Request) -> StatuspageView:
+        return StatuspageView(cache.board(), "sorawatch", web.title, base_url(request))
+
+    # --- pages ----------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def overview(
+        partial: Annotated[str | None, Header(alias="X-Sorawatch-Partial")] = None,
+    ) -> HTMLResponse:
+        html = pages.render(cache.board(), "overview.html", partial is not None)
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/channels/{channel_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def channel_page(
+        channel_id: str,
+        partial: Annotated[str | None, Header(alias="X-Sorawatch-Partial")] = None,
+    ) -> HTMLResponse:
+        board = cache.board()
+        card = board.by_id.get(channel_id)
+        if card is None:
+            raise HTTPException(404, f"no channel {channel_id!r}")
+        html = pages.render(
+            board,
+            "channel.html",
+            partial is not None,
+            key=channel_id,
+            card=card,
+            chart=pages.chart(card),
+        )
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, object]:
+        board = cache.board()
+        return {"ok": True, "channels": len(board.cards), "built_at": board.built_at.isoformat()}
+
+    # --- Statuspage v2 ----------------------------------------------------------------------------
+    def sp(body: object) -> JSONResponse:
+        return JSONResponse(body, headers=CACHE)
+
+    @app.get("/api/v2/status.json", tags=["statuspage v2"])
+    async def sp_status(request: Request) -> JSONResponse:
+        view = statuspage(request)
+        return sp({"page": view.page(), "status": view.status()})
+
+    @app.get("/api/v2/summary.json", tags=["statuspage v2"])
+    async def sp_summary(request: Request) -> JSONResponse:
+        return sp(statuspage(request).summary())
+
+    @app.get("/api/v2/components.json", tags=["statuspage v2"])
+    async def sp_components(request: Request) -> JSONResponse:
+        view = statuspage(request)
+        return sp({"page": view.page(), "components": view.components()})
+
+    @app.get("/api/v2/incidents.json", tags=["statuspage v2"])
+    async def sp_incidents(request: Request) -> JSONResponse:
+        view = statuspage(request)
+        return sp({"page": view.page(), "incidents": view.incidents()})
+
+    @app.get("/api/v2/incidents/unresolved.json", tags=["statuspage v2"])
+    async def sp_unresolved(request: Request) -> JSONResponse:
+        view = statuspage(request)
+        return sp({"page": view.page(), "incidents": view.incidents(unresolved=True)})
+
+    @app.get("/api/v2/scheduled-maintenances.json", tags=["statuspage v2"])
+    async def sp_maint(request: Request) -> JSONResponse:
+        view = statuspage(request)
+        return sp({"page": view.page(), "scheduled_maintenances": view.maintenances()})
+
+    @app.get("/api/v2/scheduled-maintenances/{which}.json", tags=["statuspage v2"])
+    async def sp_maint_which(
+        request: Request, which: Literal["upcoming", "active"]
+    ) -> JSONResponse:
+        view = statuspage(request)
+        return sp({"page": view.page(), "scheduled_maintenances": view.maintenances(which)})
+
+    # --- metrics, badges, feeds -----------------------------------------------------------------
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    def badge_response(body: str) -> Response:
+        return Response(
+            body, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=60"}
+        )
+
+    @app.get("/badge/{channel_id}/status.svg", tags=["badges"])
+    async def status_badge(channel_id: str) -> Response:
+        card = cache.board().by_id.get(channel_id)
+        if card is None:
+            raise HTTPException(404, f"no channel {channel_id!r}")
+        word = STATUS_WORDS[card.status].lower()
+        return badge_response(svg.badge(card.channel.name, word, svg.BADGE_COLOURS[card.status]))
+
+    @app.get("/badge/{channel_id}/uptime.svg", tags=["badges"])
+    async def uptime_badge(
+        channel_id: str, window: Annotated[Literal["24h", "7d", "30d", "90d"], Query()] = "30d"
+    ) -> Response:
+        card = cache.board().by_id.get(channel_id)
+        if card is None:
+            raise HTTPException(404, f"no channel {channel_id!r}")
+        value = card.uptime.get(window)
+        return badge_response(
+            svg.badge(f"uptime {window}", svg.pct(value), svg.uptime_colour(value))
+        )
+
+    @app.get("/history.rss", include_in_schema=False)
+    async def history_rss(request: Request) -> Response:
+        body = feeds.rss(cache.board(), web.title, base_url(request))
+        return Response(body, media_type="application/rss+xml", headers=CACHE)
+
+    @app.get("/history.atom", include_in_schema=False)
+    async def history_atom(request: Request) -> Response:
+        body = feeds.atom(cache.board(), web.title, base_url(request))
+        return Response(body, media_type="application/atom+xml", headers=CACHE)
+
+    return app
