@@ -11,6 +11,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -277,6 +278,15 @@ class ChannelConfig(_Strict):
     def missing_key(self) -> bool:
         """No API key where the protocol needs one (a plain ``http`` check runs without)."""
         return self.api_key is None and self.protocol != "http"
+
+    @property
+    def secrets(self) -> list[str]:
+        """What must never be shown: the key, and credentials written into base_url."""
+        out = [] if self.api_key is None else [self.api_key.get_secret_value()]
+        userinfo = urlsplit(self.base_url).password
+        if userinfo:
+            out.append(userinfo)
+        return out
 
 
 class MonitorConfig(_Strict):

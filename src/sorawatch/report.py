@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sorawatch.config import ChannelConfig, Config
-from sorawatch.domain.incident import Incident, Segment
+from sorawatch.domain.incident import Incident, Segment, redacted
 from sorawatch.domain.outcome import Outcome, Source
 from sorawatch.domain.stability import risk_control_entries_per_week, stars, success_rate
 from sorawatch.domain.status import Status
@@ -55,7 +55,9 @@ async def channel_history(
 ) -> ChannelHistory:
     full = await store.timeline(channel.id, min(since, now - LONGEST_WINDOW), now)
     shown = [s for s in full if (s.end or now) > since]
-    incidents = await store.incidents(channel.id, since=since)
+    incidents = [
+        redacted(i, channel.secrets) for i in await store.incidents(channel.id, since=since)
+    ]
     status = full[-1].status if full else Status.UNKNOWN
     ups = uptime_windows(full, now)
     changes = await store.changes(channel.id, since=now - timedelta(weeks=4))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sorawatch.domain.observation import Evidence
+from sorawatch.domain.redact import redact
 from sorawatch.domain.status import Status
 
 
@@ -51,3 +53,13 @@ class Segment:
     start: datetime
     status: Status
     end: datetime | None = None
+
+
+def redacted(inc: Incident, secrets: Iterable[str] = ()) -> Incident:
+    """The incident with its cause and evidence safe to show anyone (see ``domain.redact``)."""
+    keys = tuple(secrets)
+    return replace(
+        inc,
+        cause=redact(inc.cause, keys),
+        evidence=tuple(replace(e, detail=redact(e.detail, keys)) for e in inc.evidence),
+    )

@@ -118,9 +118,7 @@ class UptimeOut(BaseModel):
 
 
 def _secrets(ch: ChannelConfig | None) -> list[str]:
-    if ch is None or ch.api_key is None:
-        return []
-    return [ch.api_key.get_secret_value()]
+    return [] if ch is None else ch.secrets
 
 
 def channel_out(card: ChannelCard, detail: bool = False) -> ChannelOut:

@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sorawatch.config import ChannelConfig, Config
-from sorawatch.domain.incident import Incident, Segment
+from sorawatch.domain.incident import Incident, Segment, redacted
 from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.redact import redact
 from sorawatch.domain.stability import stars, success_rate
 from sorawatch.domain.status import Status
 from sorawatch.domain.uptime import DayBar, daily_bars, uptime_windows
@@ -215,6 +216,11 @@ async def build_card(
     days = await store.rollups(channel.id, Resolution.DAY, day0, now + timedelta(seconds=1))
     if incidents is None:
         incidents = await store.incidents(channel.id, since=start)
+    # Redacted once here, so no page, feed or API built from the card can leak a key.
+    secrets = channel.secrets
+    incidents = [redacted(i, secrets) for i in incidents]
+    if live is not None:
+        live = replace(live, reason=redact(live.reason, secrets))
     probes_24h = [r for r in hours if r.source is not Source.STATUSPAGE]
     probes_30d = [r for r in days if r.source is not Source.STATUSPAGE]
     totals: dict[Outcome, int] = {}
