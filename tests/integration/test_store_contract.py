@@ -365,6 +365,50 @@ async def test_timeline(
     assert got == expected
 
 
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        pytest.param(-5, None, id="all"),
+        pytest.param(12, None, id="clipped"),
+        pytest.param(5, 15, id="window"),
+        pytest.param(-20, -10, id="before-any-change"),
+        pytest.param(30, 40, id="after"),
+    ],
+)
+async def test_timelines_agree_with_timeline_per_channel(
+    store: Store, since: int, until: int | None
+) -> None:
+    others = [
+        change(T0 + minutes(15), OP, DEG, channel_id="other"),
+        change(T0 - minutes(30), Status.UNKNOWN, OP, channel_id="quiet"),
+        change(T0 + minutes(15), OP, DEG, channel_id="quiet"),
+        change(T0 + minutes(15), DEG, Status.SUSPENDED, channel_id="quiet"),  # same instant
+    ]
+    for c in [*TIMELINE, *others]:
+        await store.record_change(c, None)
+    start = T0 + minutes(since)
+    end = None if until is None else T0 + minutes(until)
+
+    got = await store.timelines(start, end)
+
+    expected = {cid: await store.timeline(cid, start, end) for cid in ("a", "other", "quiet")}
+    assert got == {cid: segs for cid, segs in expected.items() if segs}
+
+
+async def test_rollups_of_every_channel(store: Store) -> None:
+    await store.add_observations(
+        [obs(at=T0), obs(at=T0, channel_id="b"), obs(at=T0 + minutes(1), channel_id="b")]
+    )
+
+    got = await store.rollups(None, Resolution.MINUTE, T0, T0 + minutes(5))
+
+    assert sorted((r.channel_id, r.bucket) for r in got) == [
+        ("a", T0),
+        ("b", T0),
+        ("b", T0 + minutes(1)),
+    ]
+
+
 def incident(
     iid: str, start: int, end: int | None = None, channel_id: str = "a", **extra: object
 ) -> Incident:

@@ -278,6 +278,7 @@ async def test_feeds_parse(client: httpx.AsyncClient, kind: str) -> None:
 async def test_pages(client: httpx.AsyncClient) -> None:
     r = await client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-encoding"] == "gzip"  # compressed once per board version
     html = r.text
     for text in ("Alpha relay", "Beta reverse", "Open incidents", "Suspended", "★"):
         assert text in html

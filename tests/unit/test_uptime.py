@@ -222,3 +222,15 @@ def test_daily_bars_add_up_to_the_window(segs: list[Segment], days: int) -> None
     for bar in bars:
         present = [s for s, v in bar.seconds.items() if v > 0]
         assert bar.worst is (max(present, key=lambda s: s.severity) if present else S.UNKNOWN)
+
+
+@given(segs=timelines(), days=st.integers(1, 4))
+def test_daily_bars_equal_seconds_by_status_per_day(segs: list[Segment], days: int) -> None:
+    """The one-pass bars agree with cutting the timeline day by day."""
+    end = D0 + timedelta(hours=30)
+    for bar in daily_bars(segs, days, end):
+        lo = datetime.combine(bar.day, datetime.min.time(), UTC)
+        expected = seconds_by_status(segs, lo, min(lo + timedelta(days=1), end))
+        assert bar.seconds.keys() == expected.keys()
+        for status, seconds in expected.items():
+            assert bar.seconds[status] == pytest.approx(seconds)

@@ -94,13 +94,26 @@ class DayBar:
 
 
 def daily_bars(segments: Sequence[Segment], days: int, end: datetime) -> list[DayBar]:
-    """``days`` UTC days ending with the day of ``end`` (cut at ``end``), oldest first."""
-    last = end.astimezone(UTC).date()
-    bars = []
-    for back in range(days - 1, -1, -1):
-        day = last - timedelta(days=back)
-        lo = datetime.combine(day, time(), tzinfo=UTC)
-        hi = min(lo + timedelta(days=1), end)
-        seconds = seconds_by_status(segments, lo, hi)
-        bars.append(DayBar(day, uptime_of(seconds), worst(*seconds), seconds))
-    return bars
+    """``days`` UTC days ending with the day of ``end`` (cut at ``end``), oldest first.
+
+    One pass over the segments, each cut at day boundaries: linear in segments + days (the
+    status page builds 90 bars for every channel on each refresh).
+    """
+    first = end.astimezone(UTC).date() - timedelta(days=days - 1)
+    start = datetime.combine(first, time(), tzinfo=UTC)
+    per_day: list[dict[Status, float]] = [{} for _ in range(days)]
+    for i, seg in enumerate(segments):
+        seg_end = seg.end
+        if seg_end is None:
+            seg_end = segments[i + 1].start if i + 1 < len(segments) else end
+        lo, hi = max(seg.start, start), min(seg_end, end)
+        while lo < hi:
+            day = lo.astimezone(UTC).date()
+            piece_end = min(hi, datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC))
+            bucket = per_day[(day - first).days]
+            bucket[seg.status] = bucket.get(seg.status, 0.0) + (piece_end - lo).total_seconds()
+            lo = piece_end
+    return [
+        DayBar(first + timedelta(days=k), uptime_of(seconds), worst(*seconds), seconds)
+        for k, seconds in enumerate(per_day)
+    ]

@@ -146,13 +146,14 @@ class Store(Protocol):
 
     async def rollups(
         self,
-        channel_id: str,
+        channel_id: str | None,
         resolution: Resolution,
         since: datetime,
         until: datetime,
         source: Source | None = None,
     ) -> list[Rollup]:
-        """Rollups of one channel, oldest first; all sources unless ``source`` is given."""
+        """Rollups of one channel (every channel if None), oldest first; all sources unless
+        ``source`` is given."""
 
     # status timeline and incidents ----------------------------------------------------------
     async def record_change(self, change: StatusChange, incident: Incident | None) -> None:
@@ -164,6 +165,12 @@ class Store(Protocol):
         """Status segments overlapping [since, until), oldest first. The first segment is
         clipped to start at ``since`` when an earlier change was in force; the last has
         ``end=None`` when still current."""
+
+    async def timelines(
+        self, since: datetime, until: datetime | None = None
+    ) -> dict[str, list[Segment]]:
+        """``timeline`` of every channel with a recorded status, in one pass (the status page
+        rebuilds all of its cards from this)."""
 
     async def changes(
         self, channel_id: str | None = None, since: datetime | None = None, limit: int = 1000

@@ -81,7 +81,7 @@ class MemoryStore:
 
     async def rollups(
         self,
-        channel_id: str,
+        channel_id: str | None,
         resolution: Resolution,
         since: datetime,
         until: datetime,
@@ -92,7 +92,7 @@ class MemoryStore:
         found = [
             r
             for (cid, src, res, bucket), r in self._rollups.items()
-            if cid == channel_id
+            if (channel_id is None or cid == channel_id)
             and res == resolution
             and since <= bucket < until
             and (source is None or src == source)
@@ -120,6 +120,13 @@ class MemoryStore:
         inside = [c for c in mine if c.at > since and (until is None or c.at < until)]
         later = until is not None and any(c.at >= until for c in mine)
         return build_segments(before[-1] if before else None, inside, since, until, later)
+
+    async def timelines(
+        self, since: datetime, until: datetime | None = None
+    ) -> dict[str, list[Segment]]:
+        ids = sorted({c.channel_id for c in self._changes})
+        found = {cid: await self.timeline(cid, since, until) for cid in ids}
+        return {cid: segments for cid, segments in found.items() if segments}
 
     async def changes(
         self, channel_id: str | None = None, since: datetime | None = None, limit: int = 1000

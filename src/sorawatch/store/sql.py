@@ -219,7 +219,7 @@ class SqlStore:
 
     async def rollups(
         self,
-        channel_id: str,
+        channel_id: str | None,
         resolution: Resolution,
         since: datetime,
         until: datetime,
@@ -229,13 +229,14 @@ class SqlStore:
         stmt = (
             sa.select(r)
             .where(
-                r.c.channel_id == channel_id,
                 r.c.resolution == Resolution(resolution).value,
                 r.c.bucket >= aware(since, "since"),
                 r.c.bucket < aware(until, "until"),
             )
             .order_by(r.c.bucket, r.c.source)
         )
+        if channel_id is not None:
+            stmt = stmt.where(r.c.channel_id == channel_id)
         if source is not None:
             stmt = stmt.where(r.c.source == Source(source).value)
         async with self._read() as conn:
@@ -270,6 +271,39 @@ class SqlStore:
                 later = (await conn.execute(probe.limit(1))).first() is not None
         first = None if in_force is None else _change(in_force)
         return build_segments(first, changes, since, until, later)
+
+    async def timelines(
+        self, since: datetime, until: datetime | None = None
+    ) -> dict[str, list[Segment]]:
+        since = aware(since, "since")
+        until = aware_or_none(until, "until")
+        c = t.status_changes
+        # The change in force at `since` for every channel: the newest at or before it.
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=c.c.channel_id, order_by=(c.c.at.desc(), c.c.id.desc()))
+            .label("rank")
+        )
+        ranked = sa.select(c, rank).where(c.c.at <= since).subquery()
+        before = sa.select(*(ranked.c[col.name] for col in c.columns)).where(ranked.c.rank == 1)
+        inside = sa.select(c).where(c.c.at > since).order_by(c.c.channel_id, c.c.at, c.c.id)
+        if until is not None:
+            inside = inside.where(c.c.at < until)
+        async with self._read() as conn:
+            in_force = {row.channel_id: _change(row) for row in await conn.execute(before)}
+            by_channel: dict[str, list[StatusChange]] = {}
+            for row in await conn.execute(inside):
+                by_channel.setdefault(row.channel_id, []).append(_change(row))
+            later: set[str] = set()
+            if until is not None:
+                probe = sa.select(c.c.channel_id).where(c.c.at >= until).distinct()
+                later = {row.channel_id for row in await conn.execute(probe)}
+        return {
+            cid: build_segments(
+                in_force.get(cid), by_channel.get(cid, []), since, until, cid in later
+            )
+            for cid in sorted(in_force.keys() | by_channel.keys())
+        }
 
     async def changes(
         self, channel_id: str | None = None, since: datetime | None = None, limit: int = 1000

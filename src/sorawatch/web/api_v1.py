@@ -32,6 +32,7 @@ class DayOut(BaseModel):
     day: str = Field(description="UTC date, YYYY-MM-DD")
     uptime: float | None = Field(description="time-weighted availability that day, 0–1")
     worst: Status = Field(description="the most severe status seen that day")
+    incidents: list[str] = Field(description="incidents that touched the day: worst — cause")
 
 
 class CanaryOut(BaseModel):
@@ -160,7 +161,15 @@ def channel_out(card: ChannelCard, detail: bool = False) -> ChannelOut:
 
 
 def days_out(card: ChannelCard) -> list[DayOut]:
-    return [DayOut(day=b.day.isoformat(), uptime=b.uptime, worst=b.worst) for b in card.days]
+    return [
+        DayOut(
+            day=b.day.isoformat(),
+            uptime=b.uptime,
+            worst=b.worst,
+            incidents=[f"{i.worst.value} — {i.cause}" for i in card.day_incidents.get(b.day, [])],
+        )
+        for b in card.days
+    ]
 
 
 def incident_out(inc: Incident, ch: ChannelConfig | None) -> IncidentOut:

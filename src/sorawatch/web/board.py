@@ -113,14 +113,12 @@ class Board:
     version: int = 0
     by_id: dict[str, ChannelCard] = field(default_factory=dict)
 
+    incidents: list[Incident] = field(default_factory=list)  # open first, then newest first
+
     def __post_init__(self) -> None:
         self.by_id.update({c.id: c for c in self.cards})
-
-    @property
-    def incidents(self) -> list[Incident]:
-        """Every channel's incidents: open ones first, then newest first."""
         every = [i for c in self.cards for i in c.incidents]
-        return sorted(every, key=lambda i: (i.is_open, i.started_at), reverse=True)
+        self.incidents[:] = sorted(every, key=lambda i: (i.is_open, i.started_at), reverse=True)
 
     def groups(self) -> list[tuple[str, list[ChannelCard]]]:
         """Cards grouped by ``group``, in the order groups first appear in the config."""
@@ -200,37 +198,85 @@ def live_from_timeline(segments: Sequence[Segment]) -> LiveStatus:
     return LiveStatus(segments[-1].status, segments[-1].start)
 
 
-async def build_card(
-    store: Store,
-    channel: ChannelConfig,
-    now: datetime,
-    live: LiveStatus | None = None,
-    incidents: list[Incident] | None = None,
-) -> ChannelCard:
-    """One channel's card from the timeline, hourly and daily rollups and canary ledger."""
-    start = now - timedelta(days=DAYS)
-    segments = await store.timeline(channel.id, start, now)
+@dataclass(slots=True)
+class CardData:
+    """What the store holds for one channel's card."""
+
+    segments: list[Segment] = field(default_factory=list)
+    hours: list[Rollup] = field(default_factory=list)
+    days: list[Rollup] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    runs: list[CanaryRun] = field(default_factory=list)
+
+
+def windows(now: datetime) -> tuple[datetime, datetime, datetime, datetime]:
+    """(timeline start, first hour of the 24 h chart, first day of 30 days, end of queries)."""
     hour0 = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
-    hours = await store.rollups(channel.id, Resolution.HOUR, hour0, now + timedelta(seconds=1))
     day0 = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=29)
-    days = await store.rollups(channel.id, Resolution.DAY, day0, now + timedelta(seconds=1))
-    if incidents is None:
-        incidents = await store.incidents(channel.id, since=start)
+    # the bucket holding `now` starts at or before it: include it
+    return now - timedelta(days=DAYS), hour0, day0, now + timedelta(seconds=1)
+
+
+async def fetch_one(store: Store, channel: ChannelConfig, now: datetime) -> CardData:
+    start, hour0, day0, end = windows(now)
+    data = CardData(
+        segments=await store.timeline(channel.id, start, now),
+        hours=await store.rollups(channel.id, Resolution.HOUR, hour0, end),
+        days=await store.rollups(channel.id, Resolution.DAY, day0, end),
+        incidents=await store.incidents(channel.id, since=start, limit=5000),
+    )
+    if channel.probes.canary is not None:
+        data.runs = await store.canary_runs(channel.id, since=day0, limit=5000)
+    return data
+
+
+async def fetch_all(store: Store, now: datetime) -> dict[str, CardData]:
+    """Every channel's data in five queries (instead of five per channel)."""
+    start, hour0, day0, end = windows(now)
+    out: dict[str, CardData] = {}
+
+    def of(cid: str) -> CardData:
+        return out.setdefault(cid, CardData())
+
+    for cid, segments in (await store.timelines(start, now)).items():
+        of(cid).segments = segments
+    for r in await store.rollups(None, Resolution.HOUR, hour0, end):
+        of(r.channel_id).hours.append(r)
+    for r in await store.rollups(None, Resolution.DAY, day0, end):
+        of(r.channel_id).days.append(r)
+    for inc in await store.incidents(since=start, limit=1_000_000):
+        of(inc.channel_id).incidents.append(inc)
+    for run in await store.canary_runs(since=day0, limit=1_000_000):
+        of(run.channel_id).runs.append(run)
+    return out
+
+
+def today_spend(runs: Iterable[CanaryRun], now: datetime) -> float:
+    """USD held by runs started on the UTC day of ``now`` (as ``Store.spend`` counts it)."""
+    day = now.astimezone(UTC).date()
+    return sum(r.cost_usd for r in runs if r.started_at.astimezone(UTC).date() == day)
+
+
+def build_card(
+    channel: ChannelConfig, data: CardData, now: datetime, live: LiveStatus | None = None
+) -> ChannelCard:
+    """One channel's card from its timeline, hourly and daily rollups and canary ledger."""
+    _, hour0, _, _ = windows(now)
+    segments = data.segments
     # Redacted once here, so no page, feed or API built from the card can leak a key.
     secrets = channel.secrets
-    incidents = [redacted(i, secrets) for i in incidents]
+    incidents = [redacted(i, secrets) for i in data.incidents]
     if live is not None:
         live = replace(live, reason=redact(live.reason, secrets))
-    probes_24h = [r for r in hours if r.source is not Source.STATUSPAGE]
-    probes_30d = [r for r in days if r.source is not Source.STATUSPAGE]
+    probes_24h = [r for r in data.hours if r.source is not Source.STATUSPAGE]
+    probes_30d = [r for r in data.days if r.source is not Source.STATUSPAGE]
     totals: dict[Outcome, int] = {}
     for r in probes_24h:
         for o, n in r.outcomes.items():
             totals[o] = totals.get(o, 0) + n
     canary = None
     if channel.probes.canary is not None:
-        runs = await store.canary_runs(channel.id, since=now - timedelta(days=30), limit=5000)
-        canary = canary_stats(runs, await store.spend(now, channel.id))
+        canary = canary_stats(data.runs, today_spend(data.runs, now))
     ups = uptime_windows(segments, now)
     return ChannelCard(
         channel=channel,
@@ -255,6 +301,7 @@ async def build_card(
 
 
 LiveSource = Callable[[], dict[str, LiveStatus]]
+BULK_FROM = 8  # more cards than this to rebuild: one bulk query per table instead of per card
 
 
 class BoardCache:
@@ -288,14 +335,22 @@ class BoardCache:
         self._wake.set()
 
     async def rebuild(self, ids: Iterable[str] | None = None) -> None:
-        """Rebuild the given cards (default: the dirty ones)."""
+        """Rebuild the given cards (default: the dirty ones; every card when ``ids`` is None
+        and all are dirty, from five bulk queries)."""
         now = self.now()
         todo = set(self.dirty if ids is None else ids)
         self.dirty -= todo
         lives = self.live() if self.live else {}
-        for ch in self.config.channels:
-            if ch.id in todo:
-                self.cards[ch.id] = await build_card(self.store, ch, now, lives.get(ch.id))
+        channels = [ch for ch in self.config.channels if ch.id in todo]
+        bulk = await fetch_all(self.store, now) if len(channels) > BULK_FROM else None
+        for i, ch in enumerate(channels):
+            if bulk is not None:
+                d = bulk.get(ch.id) or CardData()
+            else:
+                d = await fetch_one(self.store, ch, now)
+            self.cards[ch.id] = build_card(ch, d, now, lives.get(ch.id))
+            if i % 50 == 49:
+                await asyncio.sleep(0)  # let requests in during a large rebuild
         self.version += 1
         self._board = None
 
@@ -307,18 +362,17 @@ class BoardCache:
         return self._board
 
     async def run(self) -> None:
-        """Rebuild dirty cards as they come and every card once per ``refresh_s``, spread out
-        so a large config never stalls the event loop for a whole rebuild."""
+        """Rebuild touched cards within a second, and every card once per ``refresh_s``."""
         await self.rebuild()
-        ids = [ch.id for ch in self.config.channels]
-        step = max(1, len(ids) // max(1, int(self.refresh_s)))
-        pos = 0
+        last_full = self.now()
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._wake.wait()
             self._wake.clear()
-            batch = ids[pos : pos + step]
-            pos = (pos + step) % max(1, len(ids))
-            await self.rebuild({*self.dirty, *batch})
+            if (self.now() - last_full).total_seconds() >= self.refresh_s:
+                last_full = self.now()
+                self.dirty |= {ch.id for ch in self.config.channels}
+            if self.dirty:
+                await self.rebuild()

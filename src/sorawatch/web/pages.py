@@ -20,7 +20,7 @@ from sorawatch.domain.status import Status
 
 from . import svg
 from .advice import compare_access, prices, recommend
-from .board import Board, ChannelCard
+from .board import DAYS, Board, ChannelCard
 
 STATUS_WORDS = {
     Status.OPERATIONAL: "Operational",
@@ -87,11 +87,18 @@ class Pages:
         self._version = -1
 
     def bars(self, card: ChannelCard) -> Markup:
+        """The overview's compact bars of a card (kept until the card is rebuilt)."""
         held = self._bars.get(card.id)
         if held is None or held[0] != card.built_at:
-            held = (card.built_at, Markup(svg.day_bars(card.days, card.day_incidents)))
+            up = svg.pct(card.uptime.get("90d"))
+            bars = svg.day_bars_compact(card.id, card.days, card.day_incidents, up)
+            held = (card.built_at, Markup(bars))
             self._bars[card.id] = held
         return held[1]
+
+    def full_bars(self, card: ChannelCard) -> Markup:
+        """A channel page's bars: one element per day, each with its hover text."""
+        return Markup(svg.day_bars(card.days, card.day_incidents))
 
     def _context(self, board: Board) -> dict[str, Any]:
         web = self.config.web
@@ -103,6 +110,8 @@ class Pages:
             "overall": status,
             "headline": headline,
             "bars": self.bars,
+            "full_bars": self.full_bars,
+            "gaps": Markup(svg.gaps_def(DAYS)),
             "duration": lambda s, e: _duration(s, e, board.built_at),
             "now": board.built_at,
             "maint_cards": [c for c in board.cards if c.status is Status.MAINTENANCE],

@@ -6,12 +6,14 @@ base URL or an unredacted upstream message.
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -26,6 +28,7 @@ from .statuspage_api import StatuspageView
 
 # Answers may be cached briefly by browsers and proxies: the board moves at most once a second.
 CACHE = {"Cache-Control": "public, max-age=5"}
+GZIP_HEADERS = {"Content-Encoding": "gzip"}
 
 
 def create_app(
@@ -52,22 +55,36 @@ def create_app(
     def base_url(request: Request) -> str:
         return web.public_url or str(request.base_url).rstrip("/")
 
-    def statuspage(request: Request) -> StatuspageView:
-        return StatuspageView(cache.board(), "sorawatch", web.title, base_url(request))
-
     # --- pages ----------------------------------------------------------------------------------
+    # A big page is compressed once per board version, not once per request.
+    zipped: dict[tuple[int, str], bytes] = {}
+
+    def html_response(request: Request, html: str, version: int, key: str) -> Response:
+        headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if "gzip" not in request.headers.get("accept-encoding", "") or len(html) < 2048:
+            return HTMLResponse(html, headers=headers)
+        body = zipped.get((version, key))
+        if body is None:
+            if any(v != version for v, _ in zipped):
+                zipped.clear()
+            body = zipped[(version, key)] = gzip.compress(html.encode(), compresslevel=5)
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers | GZIP_HEADERS)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def overview(
+        request: Request,
         partial: Annotated[str | None, Header(alias="X-Sorawatch-Partial")] = None,
-    ) -> HTMLResponse:
-        html = pages.render(cache.board(), "overview.html", partial is not None)
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+    ) -> Response:
+        board = cache.board()
+        html = pages.render(board, "overview.html", partial is not None)
+        return html_response(request, html, board.version, f"/|{partial is not None}")
 
     @app.get("/channels/{channel_id}", response_class=HTMLResponse, include_in_schema=False)
     async def channel_page(
+        request: Request,
         channel_id: str,
         partial: Annotated[str | None, Header(alias="X-Sorawatch-Partial")] = None,
-    ) -> HTMLResponse:
+    ) -> Response:
         board = cache.board()
         card = board.by_id.get(channel_id)
         if card is None:
@@ -80,7 +97,7 @@ def create_app(
             card=card,
             chart=pages.chart(card),
         )
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+        return html_response(request, html, board.version, f"{channel_id}|{partial is not None}")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, object]:
@@ -88,44 +105,60 @@ def create_app(
         return {"ok": True, "channels": len(board.cards), "built_at": board.built_at.isoformat()}
 
     # --- Statuspage v2 ----------------------------------------------------------------------------
-    def sp(body: object) -> JSONResponse:
-        return JSONResponse(body, headers=CACHE)
+    # Each document is encoded once per board version (and base URL) and then served as bytes.
+    encoded: dict[tuple[int, str, str], bytes] = {}
+
+    def sp(request: Request, name: str, build: Callable[[StatuspageView], object]) -> Response:
+        board = cache.board()
+        key = (board.version, name, base_url(request))
+        body = encoded.get(key)
+        if body is None:
+            if any(k[0] != board.version for k in encoded):
+                encoded.clear()
+            view = StatuspageView(board, "sorawatch", web.title, key[2])
+            body = json.dumps(build(view), separators=(",", ":")).encode()
+            encoded[key] = body
+        return Response(body, media_type="application/json", headers=CACHE)
 
     @app.get("/api/v2/status.json", tags=["statuspage v2"])
-    async def sp_status(request: Request) -> JSONResponse:
-        view = statuspage(request)
-        return sp({"page": view.page(), "status": view.status()})
+    async def sp_status(request: Request) -> Response:
+        return sp(request, "status", lambda v: {"page": v.page(), "status": v.status()})
 
     @app.get("/api/v2/summary.json", tags=["statuspage v2"])
-    async def sp_summary(request: Request) -> JSONResponse:
-        return sp(statuspage(request).summary())
+    async def sp_summary(request: Request) -> Response:
+        return sp(request, "summary", lambda v: v.summary())
 
     @app.get("/api/v2/components.json", tags=["statuspage v2"])
-    async def sp_components(request: Request) -> JSONResponse:
-        view = statuspage(request)
-        return sp({"page": view.page(), "components": view.components()})
+    async def sp_components(request: Request) -> Response:
+        return sp(request, "components", lambda v: {"page": v.page(), "components": v.components()})
 
     @app.get("/api/v2/incidents.json", tags=["statuspage v2"])
-    async def sp_incidents(request: Request) -> JSONResponse:
-        view = statuspage(request)
-        return sp({"page": view.page(), "incidents": view.incidents()})
+    async def sp_incidents(request: Request) -> Response:
+        return sp(request, "incidents", lambda v: {"page": v.page(), "incidents": v.incidents()})
 
     @app.get("/api/v2/incidents/unresolved.json", tags=["statuspage v2"])
-    async def sp_unresolved(request: Request) -> JSONResponse:
-        view = statuspage(request)
-        return sp({"page": view.page(), "incidents": view.incidents(unresolved=True)})
+    async def sp_unresolved(request: Request) -> Response:
+        return sp(
+            request,
+            "unresolved",
+            lambda v: {"page": v.page(), "incidents": v.incidents(unresolved=True)},
+        )
 
     @app.get("/api/v2/scheduled-maintenances.json", tags=["statuspage v2"])
-    async def sp_maint(request: Request) -> JSONResponse:
-        view = statuspage(request)
-        return sp({"page": view.page(), "scheduled_maintenances": view.maintenances()})
+    async def sp_maint(request: Request) -> Response:
+        return sp(
+            request,
+            "maintenances",
+            lambda v: {"page": v.page(), "scheduled_maintenances": v.maintenances()},
+        )
 
     @app.get("/api/v2/scheduled-maintenances/{which}.json", tags=["statuspage v2"])
-    async def sp_maint_which(
-        request: Request, which: Literal["upcoming", "active"]
-    ) -> JSONResponse:
-        view = statuspage(request)
-        return sp({"page": view.page(), "scheduled_maintenances": view.maintenances(which)})
+    async def sp_maint_which(request: Request, which: Literal["upcoming", "active"]) -> Response:
+        return sp(
+            request,
+            f"maintenances-{which}",
+            lambda v: {"page": v.page(), "scheduled_maintenances": v.maintenances(which)},
+        )
 
     # --- metrics, badges, feeds -----------------------------------------------------------------
     @app.get("/metrics", include_in_schema=False)

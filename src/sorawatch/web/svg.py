@@ -54,6 +54,47 @@ def day_bars(bars: Sequence[DayBar], incidents: dict[date, list[Incident]]) -> s
     return "".join(parts)
 
 
+def gaps_def(days: int) -> str:
+    """The gaps between day bars, drawn once per page and reused by every compact bar."""
+    d = "".join(f"M{i * (BAR_W + BAR_GAP) - 0.5} 0v{BAR_H}" for i in range(1, days))
+    return (
+        '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+        f'<path id="day-gaps" d="{d}" stroke="#fff" stroke-width="{BAR_GAP}"/></defs></svg>'
+    )
+
+
+def day_bars_compact(
+    channel_id: str, bars: Sequence[DayBar], incidents: dict[date, list[Incident]], uptime: str
+) -> str:
+    """The overview's bars: one rectangle per run of days with the same worst status, the day
+    gaps laid over from ``gaps_def``; a few hundred bytes however the days went. The day-by-day
+    hover text is fetched by the page's script from the API when a bar is first hovered."""
+    width = len(bars) * (BAR_W + BAR_GAP) - BAR_GAP
+    n_incidents = len({i.id for day in incidents.values() for i in day})
+    summary = escape(
+        f"last {len(bars)} days: {uptime} uptime, {n_incidents} incident"
+        f"{'' if n_incidents == 1 else 's'}"
+    )
+    parts = [
+        f'<svg class="bars" data-channel="{escape(channel_id)}" data-days="{len(bars)}" '
+        f'viewBox="0 0 {width} {BAR_H}" preserveAspectRatio="none" role="img" '
+        f'aria-label="{summary}"><title>{summary}</title>'
+    ]
+    i = 0
+    while i < len(bars):
+        j = i
+        while j + 1 < len(bars) and bars[j + 1].worst is bars[i].worst:
+            j += 1
+        x = i * (BAR_W + BAR_GAP)
+        w = (j - i + 1) * (BAR_W + BAR_GAP) - BAR_GAP
+        parts.append(
+            f'<rect x="{x}" width="{w}" height="{BAR_H}" class="s-{bars[i].worst.value}"/>'
+        )
+        i = j + 1
+    parts.append('<use href="#day-gaps"/></svg>')
+    return "".join(parts)
+
+
 CHART_W, CHART_H, PAD_L, PAD_B = 480, 140, 44, 18
 
 
