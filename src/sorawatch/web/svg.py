@@ -106,8 +106,10 @@ def latency_chart(points: Sequence[HourLatency]) -> str:
         f'aria-label="probe latency p50 and p95, last 24 hours">'
     )
     if not values:
-        return head + f'<text x="{CHART_W // 2}" y="{CHART_H // 2}" '
-        'text-anchor="middle">no latency measured in the last 24 h</text></svg>'
+        return (
+            f'{head}<text x="{CHART_W // 2}" y="{CHART_H // 2}" text-anchor="middle">'
+            "no latency measured in the last 24 h</text></svg>"
+        )
     top = max(values) * 1.1 or 1.0
     plot_w, plot_h = CHART_W - PAD_L - 4, CHART_H - PAD_B - 4
     step = plot_w / max(1, len(points) - 1)
