@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
 from sorawatch.domain.observation import Evidence
 from sorawatch.domain.redact import redact
@@ -57,7 +58,13 @@ class Segment:
 
 def redacted(inc: Incident, secrets: Iterable[str] = ()) -> Incident:
     """The incident with its cause and evidence safe to show anyone (see ``domain.redact``)."""
-    keys = tuple(secrets)
+    return _redacted(inc, tuple(secrets))
+
+
+# Incidents are immutable and rarely change, while the status page redacts every one of them on
+# each refresh: remember the answers rather than run the patterns again.
+@lru_cache(maxsize=50_000)
+def _redacted(inc: Incident, keys: tuple[str, ...]) -> Incident:
     return replace(
         inc,
         cause=redact(inc.cause, keys),

@@ -278,22 +278,28 @@ class SqlStore:
         since = aware(since, "since")
         until = aware_or_none(until, "until")
         c = t.status_changes
+        # Only what a segment needs: no reasons, no evidence JSON to decode for every change.
+        cols = (c.c.id, c.c.channel_id, c.c.at, c.c.old, c.c.new)
         # The change in force at `since` for every channel: the newest at or before it.
         rank = (
             sa.func.row_number()
             .over(partition_by=c.c.channel_id, order_by=(c.c.at.desc(), c.c.id.desc()))
             .label("rank")
         )
-        ranked = sa.select(c, rank).where(c.c.at <= since).subquery()
-        before = sa.select(*(ranked.c[col.name] for col in c.columns)).where(ranked.c.rank == 1)
-        inside = sa.select(c).where(c.c.at > since).order_by(c.c.channel_id, c.c.at, c.c.id)
+        ranked = sa.select(*cols, rank).where(c.c.at <= since).subquery()
+        before = sa.select(*(ranked.c[col.name] for col in cols)).where(ranked.c.rank == 1)
+        inside = sa.select(*cols).where(c.c.at > since).order_by(c.c.channel_id, c.c.at, c.c.id)
         if until is not None:
             inside = inside.where(c.c.at < until)
+
+        def light(row: Any) -> StatusChange:
+            return StatusChange(row.channel_id, row.at, Status(row.old), Status(row.new), "")
+
         async with self._read() as conn:
-            in_force = {row.channel_id: _change(row) for row in await conn.execute(before)}
+            in_force = {row.channel_id: light(row) for row in await conn.execute(before)}
             by_channel: dict[str, list[StatusChange]] = {}
             for row in await conn.execute(inside):
-                by_channel.setdefault(row.channel_id, []).append(_change(row))
+                by_channel.setdefault(row.channel_id, []).append(light(row))
             later: set[str] = set()
             if until is not None:
                 probe = sa.select(c.c.channel_id).where(c.c.at >= until).distinct()

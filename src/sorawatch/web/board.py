@@ -230,22 +230,24 @@ async def fetch_one(store: Store, channel: ChannelConfig, now: datetime) -> Card
     return data
 
 
-async def fetch_all(store: Store, now: datetime) -> dict[str, CardData]:
-    """Every channel's data in five queries (instead of five per channel)."""
+async def fetch_all(store: Store, now: datetime, history: bool = True) -> dict[str, CardData]:
+    """Every channel's data in five queries (instead of five per channel); without ``history``
+    only the measures (rollups, canary runs), leaving timelines and incidents empty."""
     start, hour0, day0, end = windows(now)
     out: dict[str, CardData] = {}
 
     def of(cid: str) -> CardData:
         return out.setdefault(cid, CardData())
 
-    for cid, segments in (await store.timelines(start, now)).items():
-        of(cid).segments = segments
+    if history:
+        for cid, segments in (await store.timelines(start, now)).items():
+            of(cid).segments = segments
+        for inc in await store.incidents(since=start, limit=1_000_000):
+            of(inc.channel_id).incidents.append(inc)
     for r in await store.rollups(None, Resolution.HOUR, hour0, end):
         of(r.channel_id).hours.append(r)
     for r in await store.rollups(None, Resolution.DAY, day0, end):
         of(r.channel_id).days.append(r)
-    for inc in await store.incidents(since=start, limit=1_000_000):
-        of(inc.channel_id).incidents.append(inc)
     for run in await store.canary_runs(since=day0, limit=1_000_000):
         of(run.channel_id).runs.append(run)
     return out
@@ -305,9 +307,17 @@ BULK_FROM = 8  # more cards than this to rebuild: one bulk query per table inste
 
 
 class BoardCache:
-    """Keeps a ``Board`` current: a channel's card is rebuilt within a second of a status change
-    (``touch``, called by the monitor) and every card at least once per ``refresh_s``, taking the
-    monitor's live word (status, last latency) at that moment."""
+    """Keeps a ``Board`` current.
+
+    A channel's card is rebuilt within a second of a status change (``touch``, called by the
+    monitor in the same process), from its timeline, incidents and measures. Every card is
+    rebuilt once per ``refresh_s`` with fresh measures (rollups, canary runs: what moves without
+    a status change) and the timeline it already holds, since uptime and day bars are recomputed
+    for the new time from it; timelines and incidents are read again for every channel once per
+    ``HISTORY_EVERY`` refreshes, in case another process recorded a change. Each rebuild takes
+    the monitor's live word (status, last latency) at that moment."""
+
+    HISTORY_EVERY = 10
 
     def __init__(
         self,
@@ -324,6 +334,7 @@ class BoardCache:
         self.refresh_s = refresh_s
         self.now = now
         self.cards: dict[str, ChannelCard] = {}
+        self.data: dict[str, CardData] = {}
         self.dirty: set[str] = {ch.id for ch in config.channels}
         self.version = 0
         self._board: Board | None = None
@@ -334,21 +345,28 @@ class BoardCache:
         self.dirty.add(channel_id)
         self._wake.set()
 
-    async def rebuild(self, ids: Iterable[str] | None = None) -> None:
-        """Rebuild the given cards (default: the dirty ones; every card when ``ids`` is None
-        and all are dirty, from five bulk queries)."""
+    async def rebuild(self, ids: Iterable[str] | None = None, *, history: bool = True) -> None:
+        """Rebuild the given cards (default: the dirty ones). With ``history`` their timelines
+        and incidents are read again, else only their measures."""
         now = self.now()
         todo = set(self.dirty if ids is None else ids)
-        self.dirty -= todo
-        lives = self.live() if self.live else {}
+        if history:
+            self.dirty -= todo  # a touched card waits for a rebuild that reads its history
         channels = [ch for ch in self.config.channels if ch.id in todo]
-        bulk = await fetch_all(self.store, now) if len(channels) > BULK_FROM else None
+        if len(channels) > BULK_FROM or not history:
+            fresh = await fetch_all(self.store, now, history)
+            for ch in channels:
+                got = fresh.get(ch.id) or CardData()
+                if not history and ch.id in self.data:
+                    kept = self.data[ch.id]
+                    got.segments, got.incidents = kept.segments, kept.incidents
+                self.data[ch.id] = got
+        else:
+            for ch in channels:
+                self.data[ch.id] = await fetch_one(self.store, ch, now)
+        lives = self.live() if self.live else {}
         for i, ch in enumerate(channels):
-            if bulk is not None:
-                d = bulk.get(ch.id) or CardData()
-            else:
-                d = await fetch_one(self.store, ch, now)
-            self.cards[ch.id] = build_card(ch, d, now, lives.get(ch.id))
+            self.cards[ch.id] = build_card(ch, self.data[ch.id], now, lives.get(ch.id))
             if i % 50 == 49:
                 await asyncio.sleep(0)  # let requests in during a large rebuild
         self.version += 1
@@ -364,15 +382,17 @@ class BoardCache:
     async def run(self) -> None:
         """Rebuild touched cards within a second, and every card once per ``refresh_s``."""
         await self.rebuild()
-        last_full = self.now()
+        every = [ch.id for ch in self.config.channels]
+        last, refreshes = self.now(), 0
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._wake.wait()
             self._wake.clear()
-            if (self.now() - last_full).total_seconds() >= self.refresh_s:
-                last_full = self.now()
-                self.dirty |= {ch.id for ch in self.config.channels}
             if self.dirty:
                 await self.rebuild()
+            if (self.now() - last).total_seconds() >= self.refresh_s:
+                last, refreshes = self.now(), refreshes + 1
+                history = refreshes % self.HISTORY_EVERY == 0
+                await self.rebuild(every, history=history)
