@@ -14,35 +14,35 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Coroutine
 from datetime import timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from sorawatch.app import make_client, opened_store
 from sorawatch.check import CheckResult, check_once
-from sorawatch.config import Config, load_config, parse_config, parse_duration
+from sorawatch.cli_alerts import alerts_app, maintenance_app
+from sorawatch.cliutil import ConfigOpt, out
+from sorawatch.cliutil import fail as _fail
+from sorawatch.cliutil import load as _load
+from sorawatch.cliutil import run_async as _run
+from sorawatch.config import Config, parse_config, parse_duration
 from sorawatch.domain.stability import star_text
 from sorawatch.domain.status import Status
-from sorawatch.errors import ConfigError, ScenarioError, SorawatchError, StoreError
+from sorawatch.errors import ConfigError
 from sorawatch.monitor import Monitor, utcnow
 from sorawatch.report import history, history_csv, history_json
+from sorawatch.store.base import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 config_app = typer.Typer(no_args_is_help=True, help="Work with configuration files.")
 app.add_typer(config_app, name="config")
-
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="sorawatch YAML config file.")]
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(maintenance_app, name="maintenance")
 
 
 class CheckFormat(StrEnum):
@@ -53,30 +53,6 @@ class CheckFormat(StrEnum):
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _load(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine, turning expected runtime problems into one line and exit code 3."""
-    try:
-        return asyncio.run(coro)
-    except StoreError as exc:
-        _fail(str(exc), 3)
-    except ScenarioError as exc:
-        _fail(str(exc), 2)
-    except SorawatchError as exc:
-        _fail(str(exc), 3)
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -139,7 +115,10 @@ async def _monitor(cfg: Config, live: bool) -> None:
 
     async with opened_store(cfg) as store, make_client(cfg.monitor.concurrency) as client:
         monitor = Monitor(cfg, store, client)
-        tasks = [asyncio.create_task(monitor.run(), name="monitor")]
+        tasks = []
+        if cfg.alerts.notifiers:
+            tasks += await start_alerts(cfg, store, monitor)  # before the first change is made
+        tasks.append(asyncio.create_task(monitor.run(), name="monitor"))
         if cfg.web.enabled:
             from sorawatch.web import WebService
 
@@ -157,6 +136,25 @@ async def _monitor(cfg: Config, live: bool) -> None:
                 )
             )
         await _until_stopped(tasks)
+
+
+async def start_alerts(cfg: Config, store: Store, monitor: Monitor) -> list[asyncio.Task[None]]:
+    """The alert service and the outbox deliverer, woken by every status change."""
+    from sorawatch.alerts.deliver import Deliverer
+    from sorawatch.alerts.send import AppriseSender
+    from sorawatch.alerts.service import AlertService
+
+    sender = AppriseSender(cfg.alerts.notifiers, cfg.alerts.delivery.timeout)
+    deliverer = Deliverer(store, sender, cfg.alerts.delivery)
+    service = AlertService(
+        cfg, store, sunsets=lambda: monitor.sunsets, on_outbox=deliverer.wake.set
+    )
+    await service.start()
+    monitor.listeners.append(lambda _change: service.wake.set())
+    return [
+        asyncio.create_task(service.run(), name="alerts"),
+        asyncio.create_task(deliverer.run(), name="alert-delivery"),
+    ]
 
 
 async def _until_stopped(tasks: list[asyncio.Task[None]]) -> None:

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -26,33 +25,13 @@ from pydantic import (
     model_validator,
 )
 
+from sorawatch.alerts.config import AlertsConfig, MaintenanceConfig
+from sorawatch.configtypes import AwareDatetime, Duration, Strict
+from sorawatch.configtypes import parse_duration as parse_duration  # re-exported
 from sorawatch.domain.outcome import AccessKind
 from sorawatch.errors import ConfigError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def parse_duration(value: object) -> float:
-    """``"90s"``, ``"5m"``, ``"6h"``, ``"1d"``, ``"250ms"`` or a number of seconds → seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 60s, 5m, 6h or 1d")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError(f"expected a duration such as 60s, 5m, 6h or 1d, got {value!r}")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict
 
 
 class RetentionConfig(_Strict):
@@ -226,6 +205,9 @@ class ChannelConfig(_Strict):
     probes: ProbesConfig = ProbesConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
     check: HttpCheckConfig | None = Field(default=None, validate_default=True)
+    sunset: AwareDatetime | None = Field(
+        default=None, description="announced retirement; alerts warn ahead of it"
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -340,6 +322,8 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     monitor: MonitorConfig = MonitorConfig()
     web: WebConfig = WebConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    maintenance: list[MaintenanceConfig] = Field(default_factory=list)
     status_pages: dict[str, StatusPageConfig] = Field(default_factory=dict)
     channels: list[ChannelConfig] = Field(min_length=1)
     budget_usd_per_day: float | None = Field(
@@ -358,6 +342,31 @@ class Config(_Strict):
                     f"channel {ch.id!r}: status_page.page {ch.status_page.page!r} "
                     "is not defined under status_pages"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _alerts_and_windows_name_known_channels(self) -> Config:
+        ids = {ch.id for ch in self.channels}
+        groups = {ch.group for ch in self.channels}
+        scoped = [
+            (f"alerts.routes[{i}]", r.channels, r.groups) for i, r in enumerate(self.alerts.routes)
+        ]
+        scoped += [
+            (f"maintenance[{i}]", w.channels, w.groups) for i, w in enumerate(self.maintenance)
+        ]
+        for where, channels, in_groups in scoped:
+            for cid in channels:
+                if cid not in ids:
+                    raise ValueError(f"{where}.channels: no channel with id {cid!r}")
+            for group in in_groups:
+                if group not in groups:
+                    raise ValueError(
+                        f"{where}.groups: no channel is in group {group!r} "
+                        f"(groups: {', '.join(sorted(groups))})"
+                    )
+        names = [w.name for w in self.maintenance]
+        if len(names) != len(set(names)):
+            raise ValueError("maintenance: two windows share a name")
         return self
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sorawatch.alerts import windows as maintenance
 from sorawatch.canary import Canary, CanaryReport, Sleep
 from sorawatch.config import ChannelConfig, Config
 from sorawatch.domain.evaluate import (
@@ -24,6 +25,7 @@ from sorawatch.domain.evaluate import (
     evaluate,
     expire,
     resume_canaries,
+    set_window,
     target_status,
 )
 from sorawatch.domain.incident import Incident, StatusChange
@@ -31,12 +33,13 @@ from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Outcome, Source
 from sorawatch.domain.stability import success_rate
 from sorawatch.domain.status import Status
+from sorawatch.errors import StoreError
 from sorawatch.netguard import NetworkGuard
 from sorawatch.providers import provider_class
 from sorawatch.providers.base import ProbeResult, Provider
 from sorawatch.scheduler import Job, Scheduler
 from sorawatch.statuspages import StatusPageReader, StatusReading, to_status
-from sorawatch.store.base import CanaryRun, ChannelSnapshot, Store
+from sorawatch.store.base import CanaryRun, ChannelSnapshot, MaintenanceWindow, Store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ RETIRED_EVERY = 86400.0  # a retired channel is still checked, once a day
 COMPACT_EVERY = 600.0
 FLUSH_EVERY = 1.0
 FLUSH_BATCH = 500
+WINDOWS_EVERY = 5.0  # how often maintenance windows are checked (their start/end precision)
 CANARY_RESUME_RUNS = 10  # recent canary runs replayed to rebuild their verdict after a restart
 CANARY_FIRST_SPREAD = 60.0  # first canaries of a fresh install start within this many seconds
 
@@ -232,6 +236,8 @@ class Monitor:
             {ch.id: host_of(ch.base_url) for ch in config.channels if ch.probes.light},
             window=timedelta(seconds=2 * every),
         )
+        self.config_windows = [maintenance.from_config(w) for w in config.maintenance]
+        self.stored_windows: list[MaintenanceWindow] = []  # `sorawatch maintenance add`
         self._pending: list[Observation] = []
         self._lock = asyncio.Lock()  # one evaluation at a time keeps state and store in step
         self.scheduler: Scheduler | None = None
@@ -273,6 +279,7 @@ class Monitor:
             page = self.config.status_pages[name]
             sched.add(f"page:{name}", page.every, self._page_job(name), first_in=0)
         sched.add("expire", 30.0, self._expire_all, first_in=30.0)
+        sched.add("windows", WINDOWS_EVERY, self.apply_windows, first_in=0.0)
         sched.add("compact", COMPACT_EVERY, self._compact, first_in=60.0)
         writer = asyncio.create_task(self._writer(), name="observation-writer")
         try:
@@ -405,6 +412,23 @@ class Monitor:
                 ch_ttl = canary_ttl_s(self.config.channel(cid))
                 new_state, change = expire(state, self.now(), self.vendor_ttl_s, ch_ttl)
                 self.states[cid] = new_state
+                if change is not None:
+                    await self._record(change)
+
+    async def apply_windows(self) -> None:
+        """Put channels into our maintenance windows and take them out as the windows pass."""
+        try:
+            self.stored_windows = await self.store.windows()
+        except StoreError as exc:  # keep the last known windows rather than end them all
+            log.warning("reading maintenance windows failed: %s", exc)
+        every = [*self.config_windows, *self.stored_windows]
+        async with self._lock:
+            now = self.now()
+            for ch in self.config.channels:
+                window = maintenance.active(every, ch.id, ch.group, now)
+                name = None if window is None else window.name
+                state, change = set_window(self.states[ch.id], name, now)
+                self.states[ch.id] = state
                 if change is not None:
                     await self._record(change)
 

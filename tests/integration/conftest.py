@@ -22,7 +22,10 @@ from sorawatch.store import MemoryStore, SqlStore, Store
 PG_ADMIN_URL = os.environ.get(
     "SORAWATCH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-_TABLES = "observations, status_changes, incidents, rollups, canary_runs"
+_TABLES = (
+    "observations, status_changes, incidents, rollups, canary_runs,"
+    " alert_outbox, alert_state, maintenance_windows"
+)
 
 StoreFactory = Callable[[], Awaitable[Store]]
 

@@ -113,6 +113,7 @@ class ChannelState:
     canary_status: Status = Status.UNKNOWN  # what the canaries alone say
     canary_streak: tuple[Observation, ...] = ()  # their own run of same-polarity observations
     canary_at: datetime | None = None  # the last canary observation that counted
+    window: str | None = None  # our own maintenance window in force, by name
 
 
 def with_canaries(probe: Status, canary: Status) -> Status:
@@ -124,8 +125,12 @@ def with_canaries(probe: Status, canary: Status) -> Status:
 
 
 def state_status(state: ChannelState) -> Status:
-    """The confirmed status a state's voices add up to."""
-    return combine(with_canaries(state.probe_status, state.canary_status), state.vendor)
+    """The confirmed status a state's voices add up to; a maintenance window of ours covers
+    whatever they say, like the vendor's own maintenance (a retired model stays retired)."""
+    status = combine(with_canaries(state.probe_status, state.canary_status), state.vendor)
+    if state.window is not None and status is not Status.RETIRED:
+        return Status.MAINTENANCE
+    return status
 
 
 def combine(probe: Status, vendor: Status | None) -> Status:
@@ -306,6 +311,7 @@ def _settle(
         return replace(after, status=status), None
     if (
         after.vendor is not None
+        and after.window is None
         and status is not with_canaries(after.probe_status, after.canary_status)
         and "statuspage" not in sources
     ):
@@ -388,6 +394,21 @@ def resume_canaries(
         if obs.source is Source.CANARY and observed_target(obs) is not None:
             fresh, _ = _canary_track(fresh, obs, thresholds.canary)
     return fresh
+
+
+def set_window(
+    state: ChannelState, window: str | None, at: datetime
+) -> tuple[ChannelState, StatusChange | None]:
+    """Enter (a name) or leave (None) one of our maintenance windows. Leaving reports what the
+    probes said meanwhile, so a channel still bad when the window ends changes then."""
+    if state.window == window:
+        return state, None
+    after = replace(state, window=window)
+    if window is not None:
+        reason = f"maintenance window {window!r} started"
+    else:
+        reason = f"maintenance window {state.window!r} ended"
+    return _settle(state, after, at, reason, ("maintenance",), ())
 
 
 def _older(at: datetime | None, now: datetime, ttl_s: float | None) -> bool:

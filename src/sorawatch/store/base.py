@@ -122,6 +122,68 @@ class CanaryRun:
     id: int | None = None  # assigned by the store
 
 
+class DeliveryState(StrEnum):
+    """Where one alert message stands with one notifier."""
+
+    PENDING = "pending"  # not delivered yet (being retried when attempts > 0)
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up on after the delivery's give_up_after
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One alert for one notifier, written to the outbox before any attempt to send it.
+
+    ``alert_id`` is stable: the same alert gets the same id after a restart, and every notifier
+    it goes to shares it, so a receiver can drop duplicates (delivery is at-least-once).
+    ``(alert_id, notifier)`` is unique; ``seq`` (assigned by the store) orders the outbox.
+    """
+
+    alert_id: str
+    notifier: str
+    route: str
+    kind: str  # problem, recovery, reminder, flapping, settled, sunset
+    severity: str  # critical, warning, info
+    title: str
+    body: str
+    channels: tuple[str, ...]
+    created_at: datetime
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None  # None: as soon as possible
+    last_error: str = ""
+    delivered_at: datetime | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedChange:
+    """A status change with its position in the change log (ids only grow)."""
+
+    id: int
+    change: StatusChange
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """A planned window in which alerts are silenced and uptime is not counted.
+
+    The first occurrence is ``[start, end)``; with ``every_s`` it recurs every that many
+    seconds. ``ended_at`` cuts it short (``sorawatch maintenance end``): nothing of it counts
+    from then on. It covers the listed channels and every channel of the listed groups.
+    """
+
+    name: str
+    start: datetime
+    end: datetime
+    channels: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    every_s: float | None = None
+    reason: str = ""
+    ended_at: datetime | None = None
+    id: int | None = None  # assigned by the store; None for windows from the config
+
+
 class Store(Protocol):
     """Persistence for observations, the status timeline, incidents and rollups."""
 
@@ -215,7 +277,54 @@ class Store(Protocol):
     async def spend(self, day: datetime, channel_id: str | None = None) -> float:
         """USD held by canary runs started on the UTC day of ``day`` (all channels if None)."""
 
-    # maintenance ------------------------------------------------------------------------------
+    # alerts -----------------------------------------------------------------------------------
+    async def change_log(self, after_id: int = 0, limit: int = 1000) -> list[LoggedChange]:
+        """Status changes with an id above ``after_id``, in id order (the order recorded)."""
+
+    async def alert_cursor(self) -> tuple[int, str | None]:
+        """The last change id the alerts have taken in and their saved state (0, None at first)."""
+
+    async def commit_alerts(
+        self, cursor: int, state: str, messages: Sequence[OutboxMessage]
+    ) -> None:
+        """Atomically add ``messages`` to the outbox (one already there with the same
+        ``(alert_id, notifier)`` is kept as it is) and save the cursor and state."""
+
+    async def pending_messages(self, limit: int = 1000) -> list[OutboxMessage]:
+        """Undelivered messages (state pending), oldest first (by ``seq``)."""
+
+    async def record_attempt(
+        self,
+        seq: int,
+        at: datetime,
+        *,
+        error: str | None,
+        next_attempt_at: datetime | None = None,
+        give_up: bool = False,
+    ) -> None:
+        """Store one delivery attempt of message ``seq``: delivered when ``error`` is None,
+        else still pending until ``next_attempt_at`` (or failed with ``give_up``). Attempts
+        count up by one. Unknown ids are a ``StoreError``."""
+
+    async def messages(
+        self,
+        state: DeliveryState | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[OutboxMessage]:
+        """Outbox messages newest first (``seq < before_seq`` to page on)."""
+
+    async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
+        """Store a maintenance window; returns it with its id."""
+
+    async def windows(self) -> list[MaintenanceWindow]:
+        """Every stored maintenance window (ended ones too), in id order."""
+
+    async def end_window(self, window_id: int, at: datetime) -> MaintenanceWindow:
+        """End window ``window_id`` at ``at`` (no-op if already ended earlier); returns it.
+        Unknown ids are a ``StoreError``."""
+
+    # housekeeping -------------------------------------------------------------------------------
     async def compact(self, now: datetime, raw_retention_s: float) -> int:
         """Roll minute buckets up into hours and hours into days for closed periods, and delete
         raw observations older than the retention. Returns the number of rows deleted."""

@@ -13,7 +13,17 @@ from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Source
 from sorawatch.domain.status import Status
 from sorawatch.errors import StoreError
-from sorawatch.store.base import CanaryRun, CanaryState, ChannelSnapshot, Resolution, Rollup
+from sorawatch.store.base import (
+    CanaryRun,
+    CanaryState,
+    ChannelSnapshot,
+    DeliveryState,
+    LoggedChange,
+    MaintenanceWindow,
+    OutboxMessage,
+    Resolution,
+    Rollup,
+)
 from sorawatch.store.codec import aware, aware_or_none, build_segments, utc_change, utc_incident
 from sorawatch.store.rollup import RollupKey, fold, merge, retention_cutoffs
 
@@ -28,9 +38,16 @@ class MemoryStore:
         self._observations: list[Observation] = []  # sorted by (at, id)
         self._next_id = 1
         self._changes: list[StatusChange] = []  # sorted by at, stable for equal times
+        # The same changes in the order recorded: the change log's id is the position + 1.
+        self._log: list[LoggedChange] = []
         self._incidents: dict[str, Incident] = {}
         self._rollups: dict[RollupKey, Rollup] = {}
         self._canary_runs: dict[int, CanaryRun] = {}  # by id, ids in insertion order
+        self._outbox: dict[int, OutboxMessage] = {}  # by seq, seqs in insertion order
+        self._outbox_keys: set[tuple[str, str]] = set()  # (alert_id, notifier) of the outbox
+        self._next_seq = 1
+        self._alert_cursor: tuple[int, str | None] = (0, None)
+        self._windows: dict[int, MaintenanceWindow] = {}  # by id, ids in insertion order
 
     async def open(self) -> None:
         return None
@@ -106,6 +123,7 @@ class MemoryStore:
             self._incidents[incident.id] = utc_incident(incident)
         self._changes.append(change)
         self._changes.sort(key=lambda c: c.at)
+        self._log.append(LoggedChange(len(self._log) + 1, change))
 
     def _channel_changes(self, channel_id: str) -> list[StatusChange]:
         return [c for c in self._changes if c.channel_id == channel_id]
@@ -243,6 +261,99 @@ class MemoryStore:
             if start <= r.started_at < end and (channel_id is None or r.channel_id == channel_id)
         )
 
+    # alerts -----------------------------------------------------------------------------------
+    async def change_log(self, after_id: int = 0, limit: int = 1000) -> list[LoggedChange]:
+        # Ids are positions + 1, so the first one after ``after_id`` is at index ``after_id``.
+        return self._log[max(after_id, 0) :][: max(limit, 0)]
+
+    async def alert_cursor(self) -> tuple[int, str | None]:
+        return self._alert_cursor
+
+    async def commit_alerts(
+        self, cursor: int, state: str, messages: Sequence[OutboxMessage]
+    ) -> None:
+        # Every message is checked before anything changes: a naive time leaves all as it was.
+        fresh = [_utc_message(m) for m in messages]
+        for message in fresh:
+            key = (message.alert_id, message.notifier)
+            if key in self._outbox_keys:
+                continue
+            self._outbox_keys.add(key)
+            self._outbox[self._next_seq] = dataclasses.replace(message, seq=self._next_seq)
+            self._next_seq += 1
+        self._alert_cursor = (cursor, state)
+
+    async def pending_messages(self, limit: int = 1000) -> list[OutboxMessage]:
+        pending = [m for m in self._outbox.values() if m.state is DeliveryState.PENDING]
+        return pending[: max(limit, 0)]
+
+    async def record_attempt(
+        self,
+        seq: int,
+        at: datetime,
+        *,
+        error: str | None,
+        next_attempt_at: datetime | None = None,
+        give_up: bool = False,
+    ) -> None:
+        at = aware(at, "at")
+        next_at = aware_or_none(next_attempt_at, "next_attempt_at")
+        message = self._outbox.get(seq)
+        if message is None:
+            raise StoreError(f"no outbox message with seq {seq}")
+        attempts = message.attempts + 1
+        if error is None:
+            # Nothing is left to attempt: no next time, no error to show.
+            done = dataclasses.replace(
+                message,
+                state=DeliveryState.DELIVERED,
+                attempts=attempts,
+                delivered_at=at,
+                last_error="",
+                next_attempt_at=None,
+            )
+        else:
+            done = dataclasses.replace(
+                message,
+                state=DeliveryState.FAILED if give_up else DeliveryState.PENDING,
+                attempts=attempts,
+                last_error=error,
+                next_attempt_at=next_at,
+            )
+        self._outbox[seq] = done
+
+    async def messages(
+        self,
+        state: DeliveryState | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[OutboxMessage]:
+        found = [
+            m
+            for seq, m in reversed(self._outbox.items())
+            if (state is None or m.state is DeliveryState(state))
+            and (before_seq is None or seq < before_seq)
+        ]
+        return found[: max(limit, 0)]
+
+    async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
+        stored = dataclasses.replace(_utc_window(window), id=len(self._windows) + 1)
+        self._windows[stored.id or 0] = stored
+        return stored
+
+    async def windows(self) -> list[MaintenanceWindow]:
+        return list(self._windows.values())
+
+    async def end_window(self, window_id: int, at: datetime) -> MaintenanceWindow:
+        at = aware(at, "at")
+        window = self._windows.get(window_id)
+        if window is None:
+            raise StoreError(f"no maintenance window with id {window_id}")
+        if window.ended_at is None or window.ended_at > at:
+            window = dataclasses.replace(window, ended_at=at)
+            self._windows[window_id] = window
+        return window
+
     # maintenance ------------------------------------------------------------------------------
     async def compact(self, now: datetime, raw_retention_s: float) -> int:
         cut = retention_cutoffs(aware(now, "now"), raw_retention_s)
@@ -257,3 +368,27 @@ class MemoryStore:
 
     async def size_bytes(self) -> int | None:
         return None
+
+
+def _utc_message(m: OutboxMessage) -> OutboxMessage:
+    """``m`` with every time in UTC, as a store gives it back (raises on a naive time)."""
+    return dataclasses.replace(
+        m,
+        channels=tuple(m.channels),
+        created_at=aware(m.created_at, "message.created_at"),
+        state=DeliveryState(m.state),
+        next_attempt_at=aware_or_none(m.next_attempt_at, "message.next_attempt_at"),
+        delivered_at=aware_or_none(m.delivered_at, "message.delivered_at"),
+        seq=None,
+    )
+
+
+def _utc_window(w: MaintenanceWindow) -> MaintenanceWindow:
+    return dataclasses.replace(
+        w,
+        start=aware(w.start, "window.start"),
+        end=aware(w.end, "window.end"),
+        ended_at=aware_or_none(w.ended_at, "window.ended_at"),
+        channels=tuple(w.channels),
+        groups=tuple(w.groups),
+    )

@@ -146,3 +146,50 @@ canary_runs = sa.Table(
     sa.Index("ix_canary_runs_channel_started", "channel_id", "started_at"),
     sa.Index("ix_canary_runs_started", "started_at"),
 )
+
+alert_outbox = sa.Table(
+    "alert_outbox",
+    metadata,
+    sa.Column("seq", _ID, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.String(64), nullable=False),
+    sa.Column("notifier", sa.String(200), nullable=False),
+    sa.Column("route", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("channels", sa.JSON(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=False),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("alert_id", "notifier", name="uq_alert_outbox_alert_notifier"),
+    sa.Index("ix_alert_outbox_state_seq", "state", "seq"),
+)
+
+# Always the single row ``ALERT_STATE_ROW``.
+ALERT_STATE_ROW = 1
+
+alert_state = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("cursor", _ID, nullable=False),
+    sa.Column("state", sa.Text(), nullable=True),
+)
+
+maintenance_windows = sa.Table(
+    "maintenance_windows",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("start", UtcDateTime(), nullable=False),
+    sa.Column("end", UtcDateTime(), nullable=False),
+    sa.Column("channels", sa.JSON(), nullable=False),
+    sa.Column("groups", sa.JSON(), nullable=False),
+    sa.Column("every_s", sa.Float(), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
+)

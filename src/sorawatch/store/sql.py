@@ -31,7 +31,18 @@ from sorawatch.domain.outcome import Outcome, Source
 from sorawatch.domain.status import Status
 from sorawatch.errors import StoreError
 from sorawatch.store import schema as t
-from sorawatch.store.base import CanaryRun, CanaryState, ChannelSnapshot, Resolution, Rollup
+from sorawatch.store import sql_alerts as alerts
+from sorawatch.store.base import (
+    CanaryRun,
+    CanaryState,
+    ChannelSnapshot,
+    DeliveryState,
+    LoggedChange,
+    MaintenanceWindow,
+    OutboxMessage,
+    Resolution,
+    Rollup,
+)
 from sorawatch.store.codec import (
     aware,
     aware_or_none,
@@ -440,6 +451,65 @@ class SqlStore:
         day = aware(day, "day")
         async with self._read() as conn:
             return await _spent(conn, day, channel_id)
+
+    # alerts -----------------------------------------------------------------------------------
+    async def change_log(self, after_id: int = 0, limit: int = 1000) -> list[LoggedChange]:
+        async with self._read() as conn:
+            rows = await conn.execute(alerts.change_log_query(after_id, limit))
+            return [LoggedChange(row.id, _change(row)) for row in rows]
+
+    async def alert_cursor(self) -> tuple[int, str | None]:
+        async with self._read() as conn:
+            return await alerts.load_state(conn)
+
+    async def commit_alerts(
+        self, cursor: int, state: str, messages: Sequence[OutboxMessage]
+    ) -> None:
+        rows = alerts.message_rows(messages)  # a naive time fails here, before the transaction
+        async with self._write() as conn:
+            await alerts.commit(conn, cursor, state, rows)
+
+    async def pending_messages(self, limit: int = 1000) -> list[OutboxMessage]:
+        async with self._read() as conn:
+            return [alerts.message(row) for row in await conn.execute(alerts.pending_query(limit))]
+
+    async def record_attempt(
+        self,
+        seq: int,
+        at: datetime,
+        *,
+        error: str | None,
+        next_attempt_at: datetime | None = None,
+        give_up: bool = False,
+    ) -> None:
+        values = alerts.attempt_values(at, error, next_attempt_at, give_up)
+        async with self._write() as conn:
+            await alerts.record_attempt(conn, seq, values)
+
+    async def messages(
+        self,
+        state: DeliveryState | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[OutboxMessage]:
+        stmt = alerts.messages_query(state, limit, before_seq)
+        async with self._read() as conn:
+            return [alerts.message(row) for row in await conn.execute(stmt)]
+
+    async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
+        window = alerts.utc_window(window)
+        async with self._write() as conn:
+            window_id = await alerts.add_window(conn, window)
+        return dataclasses.replace(window, id=window_id)
+
+    async def windows(self) -> list[MaintenanceWindow]:
+        async with self._read() as conn:
+            return [alerts.window(row) for row in await conn.execute(alerts.windows_query())]
+
+    async def end_window(self, window_id: int, at: datetime) -> MaintenanceWindow:
+        at = aware(at, "at")
+        async with self._write() as conn:
+            return await alerts.end_window(conn, window_id, at)
 
     # maintenance ------------------------------------------------------------------------------
     async def compact(self, now: datetime, raw_retention_s: float) -> int:
