@@ -8,8 +8,8 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -87,14 +87,16 @@ async def webhook(port: int = 0) -> AsyncIterator[Webhook]:
 
 @dataclass
 class Mailbox:
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
-        self.messages.append(message_from_bytes(raw))
+        mail = message_from_bytes(raw, policy=policy.default)  # headers decoded
+        assert isinstance(mail, EmailMessage)
+        self.messages.append(mail)
         return "250 OK"
 
     def url(self, to: str = "ops@example.com") -> str:

@@ -77,11 +77,16 @@ def render(batch: Batch, names: Mapping[str, str], public_url: str | None) -> Re
         n = notices[0]
         title = headline(n, names.get(n.channel_id, n.channel_id))
     else:
-        label = batch.group.split(":", 1)[-1]
+        channels = list(dict.fromkeys(n.channel_id for n in notices))
         worst_now = worst(*(n.new for n in notices if n.kind is not Kind.RECOVERY))
         parts = ", ".join(f"{count} {_KIND_WORD[k]}" for k, count in kinds.most_common())
         icon = _SEVERITY_ICON[severity] if worst_now is not Status.UNKNOWN else "✅"
-        title = f"{icon} {len(notices)} channels of {label}: {parts}"
+        if len(channels) == 1:  # one channel moved several times within the group wait
+            name = names.get(channels[0], channels[0])
+            title = f"{icon} {name}: {parts}, now {notices[-1].new.value}"
+        else:
+            label = batch.group.split(":", 1)[-1]
+            title = f"{icon} {len(channels)} channels of {label}: {parts}"
     lines: list[str] = []
     for n in notices:
         name = names.get(n.channel_id, n.channel_id)
