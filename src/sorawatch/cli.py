@@ -351,7 +351,12 @@ def demo(
     async def go(db_path: Path) -> None:
         sim = Simulator(load_scenario("demo"))
         async with sim.serve(host="127.0.0.1", port=port) as running:
-            env = dict(os.environ, SORAWATCH_SIM=running.url, SORAWATCH_DEMO_DB=str(db_path))
+            env = dict(
+                os.environ,
+                SORAWATCH_SIM=running.url,
+                SORAWATCH_SIM_HOST=running.url.removeprefix("http://"),
+                SORAWATCH_DEMO_DB=str(db_path),
+            )
             cfg = parse_config(demo_config_text(), "demo.yaml", env)
             out.print(f"simulator on {running.url}; storing in {db_path}", highlight=False)
             await _monitor(cfg, live=True)

@@ -11,12 +11,26 @@ reserved and the kernel answers every connect with a reset (the simulator's refu
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from sorawatch.errors import SorawatchError
+
+
+class _QuietShutdown(logging.Filter):
+    """Drop uvicorn's complaints about requests cut short when we close a listener: the
+    simulator holds requests open on purpose, and Ctrl-C must not end in a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            return False
+        return "timeout graceful shutdown exceeded" not in record.getMessage()
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietShutdown())
 
 
 def _url_host(host: str) -> str:

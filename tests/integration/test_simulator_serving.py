@@ -126,3 +126,12 @@ async def test_run_forever_reports_urls_and_stops_when_cancelled() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert _refuses(int(urls.main.rsplit(":", 1)[1]))
+
+
+async def test_the_inbox_takes_webhooks_for_the_demo_alerts() -> None:
+    sim = Simulator(parse_scenario(SCENARIO))
+    async with sim.serve(host="127.0.0.1", port=0) as running, httpx.AsyncClient() as client:
+        inbox = f"{running.url}/_sim/inbox"
+        assert (await client.post(inbox, json={"title": "t", "message": "m"})).status_code == 200
+        assert (await client.post(inbox, content=b"not json")).status_code == 400
+        assert (await client.get(inbox)).json() == [{"title": "t", "message": "m"}]

@@ -4,6 +4,7 @@ one-channel app served on a channel's own port."""
 from __future__ import annotations
 
 import json
+from collections import deque
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,6 +15,8 @@ from starlette.routing import Route
 from sorawatch.errors import ScenarioError
 from sorawatch.simulator.engine import SimEngine
 from sorawatch.simulator.scenario import Fault
+
+INBOX_SIZE = 1000  # alerts the demo's webhook inbox keeps
 
 _METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"]
 
@@ -43,7 +46,7 @@ def build_app(engine: SimEngine) -> Starlette:
                 "description": sc.description,
                 "channels": len(engine.channels),
                 "status_pages": sorted(engine.pages),
-                "control": ["/_sim/state", "/_sim/fault", "/_sim/reset"],
+                "control": ["/_sim/state", "/_sim/fault", "/_sim/reset", "/_sim/inbox"],
             }
         )
 
@@ -90,6 +93,19 @@ def build_app(engine: SimEngine) -> Starlette:
         engine.reset()
         return JSONResponse({"reset": True})
 
+    # A webhook receiver for the demo's alerts (Apprise json://): what arrived, newest last.
+    inbox: deque[Any] = deque(maxlen=INBOX_SIZE)
+
+    async def inbox_post(request: Request) -> Response:
+        try:
+            inbox.append(json.loads(await request.body()))
+        except ValueError:
+            return JSONResponse({"error": "expected JSON"}, status_code=400)
+        return JSONResponse({"received": len(inbox)})
+
+    async def inbox_get(request: Request) -> Response:
+        return JSONResponse(list(inbox))
+
     return Starlette(
         routes=[
             Route("/", index),
@@ -98,6 +114,8 @@ def build_app(engine: SimEngine) -> Starlette:
             Route("/_sim/state", state),
             Route("/_sim/fault", set_fault, methods=["POST"]),
             Route("/_sim/reset", reset, methods=["POST"]),
+            Route("/_sim/inbox", inbox_post, methods=["POST"]),
+            Route("/_sim/inbox", inbox_get, methods=["GET"]),
         ]
     )
 
