@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from sorawatch.alerts.config import RouteConfig
 from sorawatch.alerts.grouping import Batch, ChannelInfo, Rule, due, place
-from sorawatch.alerts.policy import Kind, Notice
+from sorawatch.alerts.policy import (
+    ChangeEvent,
+    ChannelAlertState,
+    Kind,
+    Notice,
+    Settings,
+    on_change,
+)
 from sorawatch.domain.status import Status
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -110,3 +117,50 @@ def test_every_notice_lands_in_exactly_one_batch_within_the_wait(
     for seq in by_group.values():  # a group's batches never overlap: one message per wait
         for first, second in itertools.pairwise(seq):
             assert second.opened_at >= first.opened_at + timedelta(seconds=wait)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(INFO)),
+            st.sampled_from(list(Status)),
+            st.integers(min_value=0, max_value=120),  # seconds after the previous change
+            st.booleans(),  # inside a maintenance window
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=90),
+)
+def test_alerts_are_the_confirmed_transitions_outside_maintenance_grouped_as_specified(
+    changes: list[tuple[str, Status, int, bool]], wait: int
+) -> None:
+    """The whole pure pipeline: changes of several channels → policy → one route's batches."""
+    r = rule(group_wait=wait)
+    states: dict[str, ChannelAlertState] = {}
+    told = dict.fromkeys(INFO, Status.OPERATIONAL)
+    expected: list[tuple[str, Status, Status]] = []
+    batches: tuple[Batch, ...] = ()
+    sent: list[Batch] = []
+    at = T0
+    for i, (cid, new, gap, in_window) in enumerate(changes):
+        at += timedelta(seconds=gap)
+        ev = ChangeEvent(i + 1, cid, at, Status.UNKNOWN, new, "")
+        states[cid], notices = on_change(
+            states.get(cid, ChannelAlertState()), ev, in_window, Settings()
+        )
+        if not in_window and new is not Status.UNKNOWN and new is not told[cid]:
+            expected.append((cid, told[cid], new))  # the specification
+            told[cid] = new
+        for n in notices:
+            batches, closed = place(batches, [r], n, INFO[cid])
+            sent += closed
+    _, rest = due(batches, at + timedelta(days=1), {"r": wait})
+    sent += rest
+    got = sorted(
+        ((n.channel_id, n.old, n.new) for b in sent for n in b.notices), key=lambda x: str(x)
+    )
+    assert got == sorted(expected, key=lambda x: str(x))
+    for b in sent:  # grouped as specified: one group per batch, all within the wait
+        assert {INFO[n.channel_id].group for n in b.notices} == {b.group.split(":", 1)[1]}
+        assert all(b.opened_at <= n.at < b.opened_at + timedelta(seconds=wait) for n in b.notices)
