@@ -15,15 +15,17 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from sorawatch.alerts.send import url_secrets
 from sorawatch.config import ChannelConfig, Config
 from sorawatch.domain.incident import Incident
 from sorawatch.domain.outcome import AccessKind, Outcome, Source
 from sorawatch.domain.redact import redact
 from sorawatch.domain.status import Status
 from sorawatch.report import history, history_csv, history_json
-from sorawatch.store.base import Store
+from sorawatch.store.base import DeliveryState, OutboxMessage, Store
 
 from .board import BoardCache, ChannelCard
+from .maintenance import WindowView
 
 MAX_PAGE = 1000
 
@@ -118,6 +120,47 @@ class UptimeOut(BaseModel):
     days: list[DayOut]
 
 
+class AlertOut(BaseModel):
+    seq: int = Field(description="position in the outbox; pass as `before` to page on")
+    alert_id: str = Field(description="shared by every notifier the alert went to")
+    notifier: str
+    route: str
+    kind: str = Field(description="problem, recovery, reminder, flapping, settled or sunset")
+    severity: str = Field(description="critical, warning or info")
+    title: str
+    body: str = Field(description="the message as sent (evidence already redacted)")
+    channels: list[str]
+    created_at: datetime
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="next retry while pending")
+    last_error: str = Field(description="why the last attempt failed (redacted)")
+    delivered_at: datetime | None
+
+
+class AlertPage(BaseModel):
+    alerts: list[AlertOut]
+    next_before: int | None = Field(
+        description="pass as `before` for the next page; None when this page is the last"
+    )
+
+
+class MaintenanceOut(BaseModel):
+    id: int | None = Field(description="a stored window's id (`sorawatch maintenance end`)")
+    name: str
+    source: Literal["config", "cli"] = Field(
+        description="the config's `maintenance:`, or added with `sorawatch maintenance add`"
+    )
+    state: Literal["active", "upcoming", "ended"]
+    start: datetime | None = Field(description="current or next occurrence; None once ended")
+    end: datetime | None
+    every_s: float | None = Field(description="repeats every this many seconds")
+    ended_at: datetime | None = Field(description="when it was ended early, if it was")
+    channels: list[str] = Field(description="ids of the channels it covers, groups expanded")
+    groups: list[str]
+    reason: str
+
+
 def _secrets(ch: ChannelConfig | None) -> list[str]:
     return [] if ch is None else ch.secrets
 
@@ -195,6 +238,48 @@ def incident_out(inc: Incident, ch: ChannelConfig | None) -> IncidentOut:
     )
 
 
+def alert_out(m: OutboxMessage, secrets: list[str], notifier_secrets: list[str]) -> AlertOut:
+    """An outbox message for the public API, redacted once more: the alert service and the
+    sender redact already, but this page is public and a key must not depend on one layer."""
+    assert m.seq is not None  # stored messages have one
+    return AlertOut(
+        seq=m.seq,
+        alert_id=m.alert_id,
+        notifier=m.notifier,
+        route=m.route,
+        kind=m.kind,
+        severity=m.severity,
+        title=redact(m.title, secrets),
+        body=redact(m.body, secrets),
+        channels=list(m.channels),
+        created_at=m.created_at,
+        state=m.state,
+        attempts=m.attempts,
+        next_attempt_at=m.next_attempt_at,
+        # A notifier's error may quote its URL, whose parts are its token; the title and body
+        # are not masked with those parts, which are often plain words (a topic, a path).
+        last_error=redact(m.last_error, [*secrets, *notifier_secrets]),
+        delivered_at=m.delivered_at,
+    )
+
+
+def maintenance_out(v: WindowView) -> MaintenanceOut:
+    w = v.window
+    return MaintenanceOut(
+        id=w.id,
+        name=w.name,
+        source=v.source,
+        state=v.state,
+        start=v.start,
+        end=v.end,
+        every_s=w.every_s,
+        ended_at=w.ended_at,
+        channels=list(v.channels),
+        groups=list(w.groups),
+        reason=v.reason,
+    )
+
+
 def _aware(t: datetime | None) -> datetime | None:
     if t is not None and t.tzinfo is None:
         return t.replace(tzinfo=UTC)  # a time without a zone is read as UTC
@@ -205,6 +290,10 @@ def router(
     config: Config, store: Store, cache: BoardCache, now: Callable[[], datetime]
 ) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["sorawatch"])
+    secrets = sorted({s for ch in config.channels for s in ch.secrets})
+    notifier_secrets = sorted(
+        {s for n in config.alerts.notifiers.values() for s in url_secrets(n.url.get_secret_value())}
+    )
 
     def card_of(channel_id: str) -> ChannelCard:
         card = cache.board().by_id.get(channel_id)
@@ -287,6 +376,38 @@ def router(
             card_of(channel)
         found = await store.incidents(channel, open_only=open_only, limit=limit)
         return [incident_out(i, _channel_or_none(config, i.channel_id)) for i in found]
+
+    @api.get(
+        "/alerts",
+        response_model=AlertPage,
+        summary="Alert deliveries, newest first",
+        description="One row per alert and notifier, from the outbox. Follow `next_before` "
+        "(as `before`) for the next page.",
+    )
+    async def alerts(
+        state: DeliveryState | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        before: Annotated[int | None, Query(ge=1, description="only seq < before")] = None,
+    ) -> AlertPage:
+        rows = await store.messages(state=state, limit=limit + 1, before_seq=before)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return AlertPage(
+            alerts=[alert_out(m, secrets, notifier_secrets) for m in rows],
+            next_before=rows[-1].seq if more else None,
+        )
+
+    @api.get(
+        "/maintenance",
+        response_model=list[MaintenanceOut],
+        summary="Maintenance windows",
+        description="Every window, from the config first, then those added with "
+        "`sorawatch maintenance add` (ended ones too), with its state now and its current or "
+        "next occurrence.",
+    )
+    async def maintenance() -> list[MaintenanceOut]:
+        maint = await cache.maintenance.current()
+        return [maintenance_out(v) for v in maint.windows]
 
     @api.get(
         "/export",

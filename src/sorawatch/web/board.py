@@ -26,6 +26,8 @@ from sorawatch.providers import provider_class
 from sorawatch.store.base import CanaryRun, CanaryState, Resolution, Rollup, Store
 from sorawatch.store.rollup import latency_percentile
 
+from .maintenance import MaintenanceBook
+
 DAYS = 90
 RC_WEEKS = 4
 # A price for comparison: the seed compares a 10 s 720p clip and 100 clips a month.
@@ -315,7 +317,10 @@ class BoardCache:
     a status change) and the timeline it already holds, since uptime and day bars are recomputed
     for the new time from it; timelines and incidents are read again for every channel once per
     ``HISTORY_EVERY`` refreshes, in case another process recorded a change. Each rebuild takes
-    the monitor's live word (status, last latency) at that moment."""
+    the monitor's live word (status, last latency) at that moment.
+
+    Maintenance windows (``maintenance``) are kept next to the board, not in it: they change
+    state on the clock, not when a card does."""
 
     HISTORY_EVERY = 10
 
@@ -339,6 +344,7 @@ class BoardCache:
         self.version = 0
         self._board: Board | None = None
         self._wake = asyncio.Event()
+        self.maintenance = MaintenanceBook(config, store, now=now)
 
     def touch(self, channel_id: str) -> None:
         """A channel changed: rebuild its card soon."""
@@ -390,6 +396,8 @@ class BoardCache:
                 async with asyncio.timeout(1.0):
                     await self._wake.wait()
             self._wake.clear()
+            # Read in the background too, so a request seldom waits for the store.
+            await self.maintenance.refresh()
             if self.dirty:
                 await self.rebuild()
             if (self.now() - last).total_seconds() >= self.refresh_s:

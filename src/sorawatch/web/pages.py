@@ -1,4 +1,5 @@
-"""The HTML pages: Jinja2 templates over the board, rendered once per board version.
+"""The HTML pages: Jinja2 templates over the board, rendered once per board version (and
+maintenance version: windows start and end on the clock, without the board moving).
 
 Bars are pre-rendered per card (they change only when the card is rebuilt) and whole pages are
 kept per board version, so serving the page costs a dictionary lookup between rebuilds, and a
@@ -21,6 +22,7 @@ from sorawatch.domain.status import Status
 from . import svg
 from .advice import compare_access, prices, recommend
 from .board import DAYS, Board, ChannelCard
+from .maintenance import SOON, Maintenance
 
 STATUS_WORDS = {
     Status.OPERATIONAL: "Operational",
@@ -49,6 +51,14 @@ def _duration(start: datetime, end: datetime | None, now: datetime) -> str:
     h, rest = divmod(rest, 3600)
     m = rest // 60
     return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
+
+
+def _every(seconds: float) -> str:
+    """A recurrence in the largest whole unit: "7 d", "12 h", "90 min"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:g} s"
 
 
 def overall(board: Board) -> tuple[Status, str]:
@@ -81,10 +91,11 @@ class Pages:
             stars=star_text,
             word=lambda s: STATUS_WORDS[s],
             redact=redact,
+            every=_every,
         )
         self._bars: dict[str, tuple[datetime, Markup]] = {}
-        self._pages: dict[tuple[int, str], str] = {}
-        self._version = -1
+        self._pages: dict[tuple[tuple[int, int], str], str] = {}
+        self._version = (-1, -1)
 
     def bars(self, card: ChannelCard) -> Markup:
         """The overview's compact bars of a card (kept until the card is rebuilt)."""
@@ -100,9 +111,11 @@ class Pages:
         """A channel page's bars: one element per day, each with its hover text."""
         return Markup(svg.day_bars(card.days, card.day_incidents))
 
-    def _context(self, board: Board) -> dict[str, Any]:
+    def _context(self, board: Board, maint: Maintenance) -> dict[str, Any]:
         web = self.config.web
         status, headline = overall(board)
+        active = maint.active()
+        ours = {cid for v in active for cid in v.channels}
         return {
             "board": board,
             "web": web,
@@ -114,19 +127,33 @@ class Pages:
             "gaps": Markup(svg.gaps_def(DAYS)),
             "duration": lambda s, e: _duration(s, e, board.built_at),
             "now": board.built_at,
-            "maint_cards": [c for c in board.cards if c.status is Status.MAINTENANCE],
+            # the vendors' maintenance, as sorawatch saw it: not what a window of ours explains
+            "maint_cards": [
+                c for c in board.cards if c.status is Status.MAINTENANCE and c.id not in ours
+            ],
+            "maint_windows": [*active, *maint.upcoming(SOON)],
         }
 
-    def render(self, board: Board, name: str, partial: bool, key: str = "", **extra: Any) -> str:
-        """A page of ``board`` (``partial``: only its ``<main>``), kept until the board moves;
-        ``key`` tells apart pages of one template (the channel id)."""
-        if board.version != self._version:
+    def render(
+        self,
+        board: Board,
+        name: str,
+        partial: bool,
+        key: str = "",
+        maint: Maintenance | None = None,
+        **extra: Any,
+    ) -> str:
+        """A page of ``board`` (``partial``: only its ``<main>``), kept until the board or the
+        maintenance windows move; ``key`` tells apart pages of one template (the channel id)."""
+        maint = maint or Maintenance(board.built_at)
+        version = (board.version, maint.version)
+        if version != self._version:
             self._pages.clear()
-            self._version = board.version
-        cache_key = (board.version, f"{name}|{partial}|{key}")
+            self._version = version
+        cache_key = (version, f"{name}|{partial}|{key}")
         page = self._pages.get(cache_key)
         if page is None:
-            ctx = self._context(board) | extra | {"partial": partial}
+            ctx = self._context(board, maint) | extra | {"partial": partial}
             if name == "overview.html":
                 ctx |= {
                     "access_rows": compare_access(board.cards),

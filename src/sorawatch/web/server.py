@@ -29,6 +29,8 @@ from .statuspage_api import StatuspageView
 # Answers may be cached briefly by browsers and proxies: the board moves at most once a second.
 CACHE = {"Cache-Control": "public, max-age=5"}
 GZIP_HEADERS = {"Content-Encoding": "gzip"}
+# What a cached page or document was made from: (board version, maintenance version).
+Version = tuple[int, int]
 
 
 def create_app(
@@ -56,10 +58,10 @@ def create_app(
         return web.public_url or str(request.base_url).rstrip("/")
 
     # --- pages ----------------------------------------------------------------------------------
-    # A big page is compressed once per board version, not once per request.
-    zipped: dict[tuple[int, str], bytes] = {}
+    # A big page is compressed once per board and maintenance version, not once per request.
+    zipped: dict[tuple[Version, str], bytes] = {}
 
-    def html_response(request: Request, html: str, version: int, key: str) -> Response:
+    def html_response(request: Request, html: str, version: Version, key: str) -> Response:
         headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
         if "gzip" not in request.headers.get("accept-encoding", "") or len(html) < 2048:
             return HTMLResponse(html, headers=headers)
@@ -75,9 +77,11 @@ def create_app(
         request: Request,
         partial: Annotated[str | None, Header(alias="X-Sorawatch-Partial")] = None,
     ) -> Response:
+        maint = await cache.maintenance.current()
         board = cache.board()
-        html = pages.render(board, "overview.html", partial is not None)
-        return html_response(request, html, board.version, f"/|{partial is not None}")
+        html = pages.render(board, "overview.html", partial is not None, maint=maint)
+        version = (board.version, maint.version)
+        return html_response(request, html, version, f"/|{partial is not None}")
 
     @app.get("/channels/{channel_id}", response_class=HTMLResponse, include_in_schema=False)
     async def channel_page(
@@ -85,6 +89,7 @@ def create_app(
         channel_id: str,
         partial: Annotated[str | None, Header(alias="X-Sorawatch-Partial")] = None,
     ) -> Response:
+        maint = await cache.maintenance.current()
         board = cache.board()
         card = board.by_id.get(channel_id)
         if card is None:
@@ -94,10 +99,13 @@ def create_app(
             "channel.html",
             partial is not None,
             key=channel_id,
+            maint=maint,
             card=card,
             chart=pages.chart(card),
+            windows=maint.covering(channel_id),
         )
-        return html_response(request, html, board.version, f"{channel_id}|{partial is not None}")
+        version = (board.version, maint.version)
+        return html_response(request, html, version, f"{channel_id}|{partial is not None}")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, object]:
@@ -105,40 +113,49 @@ def create_app(
         return {"ok": True, "channels": len(board.cards), "built_at": board.built_at.isoformat()}
 
     # --- Statuspage v2 ----------------------------------------------------------------------------
-    # Each document is encoded once per board version (and base URL) and then served as bytes.
-    encoded: dict[tuple[int, str, str], bytes] = {}
+    # Each document is encoded once per board and maintenance version (and base URL) and then
+    # served as bytes.
+    encoded: dict[tuple[Version, str, str], bytes] = {}
 
-    def sp(request: Request, name: str, build: Callable[[StatuspageView], object]) -> Response:
+    async def sp(
+        request: Request, name: str, build: Callable[[StatuspageView], object]
+    ) -> Response:
+        maint = await cache.maintenance.current()
         board = cache.board()
-        key = (board.version, name, base_url(request))
+        version = (board.version, maint.version)
+        key = (version, name, base_url(request))
         body = encoded.get(key)
         if body is None:
-            if any(k[0] != board.version for k in encoded):
+            if any(k[0] != version for k in encoded):
                 encoded.clear()
-            view = StatuspageView(board, "sorawatch", web.title, key[2])
+            view = StatuspageView(board, "sorawatch", web.title, key[2], maint)
             body = json.dumps(build(view), separators=(",", ":")).encode()
             encoded[key] = body
         return Response(body, media_type="application/json", headers=CACHE)
 
     @app.get("/api/v2/status.json", tags=["statuspage v2"])
     async def sp_status(request: Request) -> Response:
-        return sp(request, "status", lambda v: {"page": v.page(), "status": v.status()})
+        return await sp(request, "status", lambda v: {"page": v.page(), "status": v.status()})
 
     @app.get("/api/v2/summary.json", tags=["statuspage v2"])
     async def sp_summary(request: Request) -> Response:
-        return sp(request, "summary", lambda v: v.summary())
+        return await sp(request, "summary", lambda v: v.summary())
 
     @app.get("/api/v2/components.json", tags=["statuspage v2"])
     async def sp_components(request: Request) -> Response:
-        return sp(request, "components", lambda v: {"page": v.page(), "components": v.components()})
+        return await sp(
+            request, "components", lambda v: {"page": v.page(), "components": v.components()}
+        )
 
     @app.get("/api/v2/incidents.json", tags=["statuspage v2"])
     async def sp_incidents(request: Request) -> Response:
-        return sp(request, "incidents", lambda v: {"page": v.page(), "incidents": v.incidents()})
+        return await sp(
+            request, "incidents", lambda v: {"page": v.page(), "incidents": v.incidents()}
+        )
 
     @app.get("/api/v2/incidents/unresolved.json", tags=["statuspage v2"])
     async def sp_unresolved(request: Request) -> Response:
-        return sp(
+        return await sp(
             request,
             "unresolved",
             lambda v: {"page": v.page(), "incidents": v.incidents(unresolved=True)},
@@ -146,7 +163,7 @@ def create_app(
 
     @app.get("/api/v2/scheduled-maintenances.json", tags=["statuspage v2"])
     async def sp_maint(request: Request) -> Response:
-        return sp(
+        return await sp(
             request,
             "maintenances",
             lambda v: {"page": v.page(), "scheduled_maintenances": v.maintenances()},
@@ -154,7 +171,7 @@ def create_app(
 
     @app.get("/api/v2/scheduled-maintenances/{which}.json", tags=["statuspage v2"])
     async def sp_maint_which(request: Request, which: Literal["upcoming", "active"]) -> Response:
-        return sp(
+        return await sp(
             request,
             f"maintenances-{which}",
             lambda v: {"page": v.page(), "scheduled_maintenances": v.maintenances(which)},

@@ -1,6 +1,8 @@
 """The board in Atlassian Statuspage v2 shapes (status-page-formats.md §1), so any tool that
 reads an Atlassian page reads sorawatch: every channel is a component, every ``group`` a group
-component, every incident an incident with its updates, vendor maintenance a maintenance.
+component, every incident an incident with its updates, every maintenance window (config or
+``sorawatch maintenance add``) a scheduled maintenance, and vendor maintenance as sorawatch saw
+it an in-progress maintenance.
 
 Status words are mapped so that a Statuspage reader (sorawatch's own included) reads back what
 sorawatch decided: components use ``Status.statuspage_component`` and incident impacts sit at the
@@ -18,6 +20,7 @@ from sorawatch.domain.redact import redact
 from sorawatch.domain.status import Status
 
 from .board import Board, ChannelCard
+from .maintenance import Maintenance, WindowView
 
 IMPACT = {
     Status.DEGRADED: "minor",
@@ -35,6 +38,9 @@ INDICATOR = {
     "major_outage": ("major", "Major System Outage"),
 }
 COMPONENT_ORDER = list(INDICATOR)
+# A window's state as a Statuspage maintenance status.
+MAINTENANCE_STATUS = {"upcoming": "scheduled", "active": "in_progress", "ended": "completed"}
+RECENT = 50  # scheduled-maintenances.json: the most recent ones, as Statuspage lists them
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -48,8 +54,16 @@ def group_id(name: str) -> str:
 class StatuspageView:
     """Builds the v2 documents for one board."""
 
-    def __init__(self, board: Board, page_id: str, name: str, url: str) -> None:
+    def __init__(
+        self,
+        board: Board,
+        page_id: str,
+        name: str,
+        url: str,
+        maintenance: Maintenance | None = None,
+    ) -> None:
         self.board, self.page_id, self.name, self.url = board, page_id, name, url
+        self.maint = maintenance or Maintenance(board.built_at)
 
     def page(self) -> dict[str, Any]:
         return {
@@ -118,28 +132,32 @@ class StatuspageView:
             position += 1 + len(children)
         return out
 
+    def _affected(self, channel_id: str, new_status: str) -> dict[str, str]:
+        """An update's ``affected_components`` entry, named "Group - Name"."""
+        card = self.board.by_id.get(channel_id)
+        name = card.channel.name if card else channel_id
+        group = card.channel.group if card else ""
+        return {
+            "code": channel_id,
+            "name": f"{group} - {name}" if group else name,
+            "old_status": "operational",
+            "new_status": new_status,
+        }
+
     def incident(self, inc: Incident) -> dict[str, Any]:
         card = self.board.by_id.get(inc.channel_id)
         name = card.channel.name if card else inc.channel_id
-        group = card.channel.group if card else ""
         component_status = inc.status.statuspage_component if inc.is_open else "operational"
-        affected = [
-            {
-                "code": inc.channel_id,
-                "name": f"{group} - {name}" if group else name,
-                "old_status": "operational",
-                "new_status": inc.worst.statuspage_component,
-            }
-        ]
+        affected = [self._affected(inc.channel_id, inc.worst.statuspage_component)]
         cause = redact(inc.cause)
         updates = []
         if not inc.is_open:
             updates.append(
-                self._update(inc, "resolved", f"{name} is operational again.", inc.ended_at, [])
+                self._update(inc.id, "resolved", f"{name} is operational again.", inc.ended_at, [])
             )
         updates.append(
             self._update(
-                inc,
+                inc.id,
                 "investigating",
                 f"{name} is {inc.worst.value}: {cause}",
                 inc.started_at,
@@ -169,17 +187,17 @@ class StatuspageView:
 
     def _update(
         self,
-        inc: Incident,
+        incident_id: str,
         status: str,
         body: str,
         at: datetime | None,
         affected: list[dict[str, str]],
     ) -> dict[str, Any]:
         return {
-            "id": f"{inc.id}-{status}",
+            "id": f"{incident_id}-{status}",
             "status": status,
             "body": body,
-            "incident_id": inc.id,
+            "incident_id": incident_id,
             "created_at": _iso(at),
             "updated_at": _iso(at),
             "display_at": _iso(at),
@@ -196,13 +214,57 @@ class StatuspageView:
         return [self.incident(i) for i in chosen[:limit]]
 
     def maintenances(self, which: str = "all") -> list[dict[str, Any]]:
-        """Maintenance the vendors announced, as sorawatch saw it: in progress while a channel's
-        status is ``maintenance``. (Nothing is scheduled ahead of time by sorawatch itself.)"""
+        """Scheduled maintenances: our windows (``upcoming``: scheduled, ``active``: in
+        progress, ``all``: the most recent of every state, newest first), plus the vendors'
+        maintenance as sorawatch saw it (a channel in ``maintenance`` that no window of ours
+        covers) as in progress."""
         if which == "upcoming":
-            return []
+            return [self.window(v) for v in self.maint.upcoming()]
+        vendor = self._vendor_maintenances()
+        if which == "active":
+            return [*(self.window(v) for v in self.maint.active()), *vendor]
+        ours = [self.window(v) for v in self.maint.windows if v.span is not None]
+        ours.sort(key=lambda m: str(m["scheduled_for"]), reverse=True)  # ISO, all in UTC
+        return [*ours, *vendor][:RECENT]
+
+    def window(self, v: WindowView) -> dict[str, Any]:
+        """One window as a scheduled maintenance; its current or next occurrence, or the last
+        one for a window that has ended."""
+        assert v.span is not None  # a window ended before it began is not published
+        start, end = v.span
+        status = MAINTENANCE_STATUS[v.state]
+        # A recurring window is a new maintenance each time, as Statuspage would list it.
+        mid = v.ident if v.window.every_s is None else f"{v.ident}-{int(start.timestamp())}"
+        started = start if v.state != "upcoming" else None
+        resolved = end if v.state == "ended" else None
+        cards = [self.board.by_id[c] for c in v.channels if c in self.board.by_id]
+        names = ", ".join(c.channel.name for c in cards) or "no channel"
+        body = v.reason or f"Planned maintenance of {names}."
+        changed = resolved or started or v.window.start
+        affected = [self._affected(c.id, "under_maintenance") for c in cards]
+        return {
+            "id": mid,
+            "name": v.name,
+            "status": status,
+            "impact": "maintenance",
+            "created_at": _iso(v.window.start),
+            "updated_at": _iso(changed),
+            "started_at": _iso(started),
+            "monitoring_at": None,
+            "resolved_at": _iso(resolved),
+            "shortlink": f"{self.url}/#{v.ident}",
+            "page_id": self.page_id,
+            "scheduled_for": _iso(start),
+            "scheduled_until": _iso(end),
+            "components": [self._component(c, 0) for c in cards],
+            "incident_updates": [self._update(mid, status, body, changed, affected)],
+        }
+
+    def _vendor_maintenances(self) -> list[dict[str, Any]]:
+        ours = {cid for v in self.maint.active() for cid in v.channels}
         out = []
         for card in self.board.cards:
-            if card.status is not Status.MAINTENANCE:
+            if card.status is not Status.MAINTENANCE or card.id in ours:
                 continue
             start = card.live.since or card.built_at
             comp = self._component(card, 0)
@@ -233,5 +295,6 @@ class StatuspageView:
             "status": self.status(),
             "components": self.components(),
             "incidents": self.incidents(unresolved=True),
-            "scheduled_maintenances": self.maintenances(),
+            # as Statuspage: the ones in progress and the ones to come
+            "scheduled_maintenances": self.maintenances("active") + self.maintenances("upcoming"),
         }
