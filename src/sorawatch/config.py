@@ -289,6 +289,7 @@ class WebConfig(_Strict):
     description: str = ""
     refresh: Duration = Field(default=60.0, description="every card rebuilt at least this often")
     page_refresh: Duration = Field(default=15.0, description="browser auto-refresh interval")
+    alerts_api: bool = Field(default=True, description="serve alert deliveries at /api/v1/alerts")
 
     @field_validator("listen")
     @classmethod

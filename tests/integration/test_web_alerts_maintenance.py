@@ -551,3 +551,17 @@ def test_last_occurrence() -> None:
     assert last_occurrence(cut, NOW + 30 * day) == (NOW + day, NOW + day + timedelta(minutes=10))
     never = MaintenanceWindow("never", NOW, NOW + timedelta(hours=1), ended_at=NOW - day)
     assert last_occurrence(never, NOW + day) is None
+
+
+async def test_the_alerts_api_can_be_turned_off(store: Store) -> None:
+    await seed_alerts(store)
+    cfg = config()
+    off = cfg.model_copy(update={"web": cfg.web.model_copy(update={"alerts_api": False})})
+    web = WebService(off, store, now=lambda: NOW)
+    try:
+        transport = httpx.ASGITransport(app=web.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            r = await c.get("/api/v1/alerts")
+            assert r.status_code == 404 and "web.alerts_api" in r.text
+    finally:
+        await web.listener.close(reserve=False)

@@ -382,13 +382,15 @@ def router(
         response_model=AlertPage,
         summary="Alert deliveries, newest first",
         description="One row per alert and notifier, from the outbox. Follow `next_before` "
-        "(as `before`) for the next page.",
+        "(as `before`) for the next page. Off (404) with `web.alerts_api: false`.",
     )
     async def alerts(
         state: DeliveryState | None = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
         before: Annotated[int | None, Query(ge=1, description="only seq < before")] = None,
     ) -> AlertPage:
+        if not config.web.alerts_api:  # operators may keep delivery details off a public page
+            raise HTTPException(404, "the alerts API is turned off (web.alerts_api)")
         rows = await store.messages(state=state, limit=limit + 1, before_seq=before)
         more = len(rows) > limit
         rows = rows[:limit]
