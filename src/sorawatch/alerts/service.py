@@ -146,6 +146,10 @@ class AlertService:
         ready: list[Batch] = []
         cursor = self.cursor
         while page := await self.store.change_log(cursor, PAGE):
+            # The windows again, read after the changes: the monitor logs a change only once the
+            # window behind it is stored (or ended), so this read sees it. The read above may
+            # predate a `maintenance end`, and would hide the change that ends the window.
+            windows = [*self.config_windows, *await self.store.windows()]
             for logged in page:
                 cursor = logged.id
                 notices = self._on_change(channels, logged, windows)
