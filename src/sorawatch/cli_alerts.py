@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -12,6 +13,7 @@ import typer
 from rich.table import Table
 
 from sorawatch.alerts import windows as maintenance
+from sorawatch.alerts.config import NAME_PATTERN
 from sorawatch.alerts.send import AppriseSender
 from sorawatch.app import opened_store
 from sorawatch.cliutil import ConfigOpt, fail, load, out, run_async
@@ -160,6 +162,8 @@ def maintenance_add(
 ) -> None:
     """Add a maintenance window (one-off, or recurring with --every)."""
     cfg = load(config)
+    if not re.match(NAME_PATTERN, name):
+        fail(f"--name {name!r}: use letters, digits, _ . - (up to 63)", 2)
     channels, groups = channel or [], group or []
     unknown = [c for c in channels if c not in {ch.id for ch in cfg.channels}]
     unknown += [g for g in groups if g not in {ch.group for ch in cfg.channels}]

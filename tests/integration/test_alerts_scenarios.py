@@ -22,7 +22,7 @@ from sorawatch.domain.status import Status
 from sorawatch.monitor import Monitor
 from sorawatch.simulator import Simulator
 from sorawatch.store import open_store
-from sorawatch.store.base import DeliveryState, MaintenanceWindow, Store
+from sorawatch.store.base import DeliveryState, LoggedChange, MaintenanceWindow, Store
 
 SCENARIO = """
 name: alerts-test
@@ -299,3 +299,40 @@ async def _wait_mail(box: Mailbox) -> None:
     async with asyncio.timeout(10):
         while not box.messages:  # noqa: ASYNC110 - the SMTP server runs in its own thread
             await asyncio.sleep(0.05)
+
+
+class EndsWindowOnRead:
+    """The store, except that `maintenance end` lands while the service reads the change log
+    (between its two reads of the windows): the race the service must not lose a change to."""
+
+    def __init__(self, store: Store, window_id: int, at: datetime, monitor: Monitor) -> None:
+        self._store, self._id, self._at, self._monitor = store, window_id, at, monitor
+        self._done = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def change_log(self, after_id: int = 0, limit: int = 1000) -> list[LoggedChange]:
+        if not self._done:
+            self._done = True
+            await self._store.end_window(self._id, self._at)
+            await self._monitor.apply_windows()  # the monitor logs the change that ends it
+        return await self._store.change_log(after_id, limit)
+
+
+async def test_a_window_ended_while_the_service_reads_still_alerts(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        await r.probe()
+        stored = await r.store.add_window(
+            MaintenanceWindow("upgrade", r.clock.t, r.clock.t + timedelta(hours=2), ("b1",))
+        )
+        await r.monitor.apply_windows()
+        r.sim.set_fault("b1", "paused")
+        await r.probe(3)
+        await r.settle()
+        assert r.hook.received == []
+        assert stored.id is not None
+        r.service.store = EndsWindowOnRead(r.store, stored.id, r.clock.t, r.monitor)  # type: ignore[assignment]
+        await r.settle()  # the change is taken in (its group wait starts) ...
+        await r.settle()  # ... and sent
+        assert ["operational → suspended" in t for t in r.hook.titles()] == [True]

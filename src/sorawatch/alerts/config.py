@@ -19,7 +19,8 @@ from sorawatch.configtypes import AwareDatetime, Duration, Strict
 
 Severity = Literal["critical", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+_NAME = NAME_PATTERN
 
 
 @functools.cache

@@ -92,7 +92,11 @@ class AppriseSender:
         try:
             ok = bool(
                 target.notify(
-                    body=body, title=title, notify_type=apprise.NotifyType(_TYPES[severity])
+                    body=body,
+                    title=title,
+                    notify_type=apprise.NotifyType(_TYPES[severity]),
+                    # Plain text: Apprise escapes it and keeps the line breaks in HTML mail.
+                    body_format=apprise.NotifyFormat.TEXT,
                 )
             )
         except Exception as exc:  # a plugin bug must not stop the deliverer
