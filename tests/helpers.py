@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -58,3 +60,31 @@ def config_yaml(
     body = "".join(channels)
     web_yaml = f'web: {{listen: "{web}"}}\n' if web else "web: {enabled: false}\n"
     return f'storage: {{url: "{db_url}"}}\n{web_yaml}{pages}channels:\n{body}'
+
+
+async def cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+    """Run ``sorawatch ARGS`` to its end: exit code, stdout, stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        *CLI,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def start_run(config: Path, columns: int = 200) -> asyncio.subprocess.Process:
+    """``sorawatch run -c CONFIG --no-live`` in the background, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        *CLI,
+        "run",
+        "-c",
+        str(config),
+        "--no-live",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )

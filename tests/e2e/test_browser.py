@@ -7,13 +7,12 @@ Needs Debian's ``chromium`` (``.ci/run`` installs it); skipped, saying so, where
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from tests.helpers import CLI, channel_yaml, config_yaml, running_sim
+from tests.helpers import channel_yaml, config_yaml, running_sim, start_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -47,16 +46,7 @@ async def test_page_shows_a_status_change_without_reload(tmp_path: Path) -> None
             'web: {listen: "127.0.0.1:0"}', 'web: {listen: "127.0.0.1:0", page_refresh: 1s}'
         )
         cfg.write_text(text, encoding="utf-8")
-        proc = await asyncio.create_subprocess_exec(
-            *CLI,
-            "run",
-            "-c",
-            str(cfg),
-            "--no-live",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "COLUMNS": "300"},
-        )
+        proc = await start_run(cfg, columns=300)
         try:
             assert proc.stdout is not None
             url = await read_url(proc.stdout)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 from pathlib import Path
 
 import pytest
-from tests.helpers import CLI, channel_yaml, config_yaml, running_sim
+from tests.helpers import CLI, channel_yaml, cli, config_yaml, running_sim, start_run
 
 from sorawatch.simulator import Simulator
 from sorawatch.store import open_store
@@ -21,19 +20,6 @@ channels:
   alpha: {protocol: openai-videos, models: [sora-2], latency_ms: 1}
   beta: {protocol: openai-videos, models: [sora-2], latency_ms: 1}
 """
-
-
-async def cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def write_config(tmp_path: Path, sim: Simulator, every: str = "1s") -> Path:
@@ -144,15 +130,7 @@ async def test_run_then_kill_9_then_resume_keeps_history_and_incident(tmp_path: 
         cfg = write_config(tmp_path, sim, every="0.2s")
         db_url = f"sqlite:///{tmp_path / 'sw.db'}"
         sim.set_fault("beta", "overloaded")
-        proc = await asyncio.create_subprocess_exec(
-            *CLI,
-            "run",
-            "-c",
-            str(cfg),
-            "--no-live",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await start_run(cfg)
         store = open_store(db_url)
 
         async def incident_open() -> bool:
@@ -169,15 +147,7 @@ async def test_run_then_kill_9_then_resume_keeps_history_and_incident(tmp_path: 
         await proc.wait()
 
         sim.set_fault("beta", None)
-        proc = await asyncio.create_subprocess_exec(
-            *CLI,
-            "run",
-            "-c",
-            str(cfg),
-            "--no-live",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await start_run(cfg)
 
         async def incident_closed() -> bool:
             found = await store.incidents("beta")
@@ -256,15 +226,7 @@ async def test_run_on_postgresql_then_history(tmp_path: Path) -> None:
                 config_yaml(sim, f"postgresql://postgres@127.0.0.1:5432/{name}", chans),
                 encoding="utf-8",
             )
-            proc = await asyncio.create_subprocess_exec(
-                *CLI,
-                "run",
-                "-c",
-                str(cfg),
-                "--no-live",
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            proc = await start_run(cfg)
             store = open_store(f"postgresql://postgres@127.0.0.1:5432/{name}")
 
             async def some_history() -> bool:

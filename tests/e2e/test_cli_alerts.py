@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tests.helpers import CLI, channel_yaml, config_yaml, running_sim
+from tests.helpers import channel_yaml, cli, config_yaml, running_sim, start_run
 from tests.receivers import Webhook, alert_id, free_port, smtp_server, webhook
 
 from sorawatch.serving import Listener
@@ -45,33 +44,11 @@ NIGHTLY = (
 # --- helpers ---------------------------------------------------------------------------------
 
 
-async def cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 @asynccontextmanager
 async def sorawatch_run(cfg: Path) -> AsyncIterator[asyncio.subprocess.Process]:
     """``sorawatch run --no-live`` in the background; killed on the way out if still running
     (a test stops it with ``stop_run`` to check its exit)."""
-    proc = await asyncio.create_subprocess_exec(
-        *CLI,
-        "run",
-        "-c",
-        str(cfg),
-        "--no-live",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    proc = await start_run(cfg)
     try:
         yield proc
     finally:
