@@ -12,8 +12,9 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
-def parse_duration(value: object) -> float:
-    """``"90s"``, ``"5m"``, ``"6h"``, ``"1d"``, ``"250ms"`` or a number of seconds → seconds."""
+def parse_seconds(value: object) -> float:
+    """``"90s"``, ``"5m"``, ``"6h"``, ``"1d"``, ``"250ms"`` or a number → seconds (zero allowed,
+    negatives not)."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 60s, 5m, 6h or 1d")
     if isinstance(value, int | float):
@@ -22,6 +23,14 @@ def parse_duration(value: object) -> float:
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ValueError(f"expected a duration such as 60s, 5m, 6h or 1d, got {value!r}")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def parse_duration(value: object) -> float:
+    """Like ``parse_seconds``, but the duration must be positive (an interval, a timeout)."""
+    seconds = parse_seconds(value)
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return seconds

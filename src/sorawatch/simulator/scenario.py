@@ -42,6 +42,7 @@ from pydantic import (
     model_validator,
 )
 
+from sorawatch.configtypes import parse_duration, parse_seconds
 from sorawatch.errors import ScenarioError
 
 FaultName = Literal[
@@ -91,31 +92,6 @@ QUOTA_CODES = (
     "organization_usage_limit_exceeded",
 )
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def parse_seconds(value: object) -> float:
-    """``"90s"``, ``"5m"``, ``"250ms"`` or a number → seconds (zero allowed, negatives not)."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 0s, 30s, 5m or 250ms")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError(f"expected a duration such as 0s, 30s, 5m or 250ms, got {value!r}")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
-def _positive(value: object) -> float:
-    seconds = parse_seconds(value)
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
 
 def _utc_datetime(value: object) -> object:
     """A date or datetime, naive ones read as UTC."""
@@ -133,7 +109,7 @@ def _utc_datetime(value: object) -> object:
 
 
 Seconds = Annotated[float, BeforeValidator(parse_seconds)]
-PositiveSeconds = Annotated[float, BeforeValidator(_positive)]
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration)]
 UtcDateTime = Annotated[datetime, BeforeValidator(_utc_datetime)]
 ChannelId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 
