@@ -7,6 +7,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import feedparser
 import httpx
@@ -14,6 +15,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tests.webdata import BASE_SECRET, NOW, SECRET, config, seed
 
+from sorawatch.domain.incident import StatusChange
+from sorawatch.domain.observation import Observation
+from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.domain.status import Status
 from sorawatch.store.memory import MemoryStore
 from sorawatch.web import WebService
 
@@ -317,3 +322,45 @@ async def test_nothing_reveals_a_key_or_credentials(client: httpx.AsyncClient) -
     # the redacted cause is still there, masked
     incidents = json.loads((await client.get("/api/v1/incidents?channel=alpha")).text)
     assert incidents[0]["cause"].endswith("provided: ***")
+
+
+async def test_metrics_follow_a_status_change_and_count_observations() -> None:
+    store = MemoryStore()
+    await store.open()
+    await seed(store)
+    web = WebService(config(), store, now=lambda: NOW)
+    await web.cache.rebuild()
+
+    async def scrape(c: httpx.AsyncClient) -> dict[str, object]:
+        text = (await c.get("/metrics")).text
+        return {f.name: f for f in text_string_to_metric_families(text)}
+
+    def status_of(families: dict[str, object], channel: str) -> str:
+        family = families["sorawatch_channel_status"]
+        return next(
+            s.labels["status"]
+            for s in family.samples  # type: ignore[attr-defined]
+            if s.labels["channel"] == channel and s.value == 1.0
+        )
+
+    transport = httpx.ASGITransport(app=web.app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            assert status_of(await scrape(c), "beta") == "suspended"
+            change = StatusChange(
+                "beta", NOW - timedelta(seconds=1), Status.SUSPENDED, Status.OPERATIONAL, "ok"
+            )
+            await store.record_change(change, None)
+            web.cache.touch("beta")
+            await web.cache.rebuild()
+            web.metrics.observe(Observation("beta", Source.LIGHT, NOW, Outcome.OK, 200, 120.0))
+            families = await scrape(c)
+            assert status_of(families, "beta") == "operational"  # not the cached text
+            outcomes = families["sorawatch_probe_outcomes"]
+            assert any(
+                s.labels == {"channel": "beta", "source": "light", "outcome": "ok"}
+                for s in outcomes.samples  # type: ignore[attr-defined]
+            )
+    finally:
+        await web.listener.close(reserve=False)
+        await store.close()

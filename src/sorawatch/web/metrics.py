@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -93,7 +93,25 @@ class BoardCollector(Collector):
         yield from (status, up, uptime, incidents, spend)
 
 
-def make_registry(board: Callable[[], Board]) -> tuple[CollectorRegistry, ProbeMetrics]:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(BoardCollector(board))
-    return registry, ProbeMetrics(registry)
+class Exposition:
+    """The ``/metrics`` text: the board's series rendered once per board version (a thousand
+    channels make some fifteen thousand samples, about 100 ms of text to write), the monitor's
+    counters rendered at every scrape."""
+
+    def __init__(self, board: Callable[[], Board]) -> None:
+        self.board = board
+        self.board_registry = CollectorRegistry(auto_describe=False)
+        self.board_registry.register(BoardCollector(board))
+        self.probe_registry = CollectorRegistry(auto_describe=False)
+        self._cached: tuple[int, bytes] = (-1, b"")
+
+    def latest(self) -> bytes:
+        version = self.board().version
+        if self._cached[0] != version:
+            self._cached = (version, generate_latest(self.board_registry))
+        return self._cached[1] + generate_latest(self.probe_registry)
+
+
+def make_registry(board: Callable[[], Board]) -> tuple[Exposition, ProbeMetrics]:
+    exposition = Exposition(board)
+    return exposition, ProbeMetrics(exposition.probe_registry)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from sorawatch import __version__
 from sorawatch.config import Config
@@ -23,6 +23,7 @@ from sorawatch.store.base import Store
 
 from . import api_v1, feeds, svg
 from .board import BoardCache
+from .metrics import Exposition
 from .pages import STATUS_WORDS, Pages
 from .statuspage_api import StatuspageView
 
@@ -37,7 +38,7 @@ def create_app(
     config: Config,
     store: Store,
     cache: BoardCache,
-    registry: CollectorRegistry,
+    registry: Exposition,
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
@@ -180,7 +181,7 @@ def create_app(
     # --- metrics, badges, feeds -----------------------------------------------------------------
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(registry.latest(), media_type=CONTENT_TYPE_LATEST)
 
     def badge_response(body: str) -> Response:
         return Response(
