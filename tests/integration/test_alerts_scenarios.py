@@ -336,3 +336,17 @@ async def test_a_window_ended_while_the_service_reads_still_alerts(tmp_path: Pat
         await r.settle()  # the change is taken in (its group wait starts) ...
         await r.settle()  # ... and sent
         assert ["operational → suspended" in t for t in r.hook.titles()] == [True]
+
+
+async def test_a_sunset_header_warns_once_ahead_of_the_retirement(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        retires = r.clock.t + timedelta(days=10)  # within the default 14-day warning
+        r.sim.set_fault("a1", "sunset", date=retires.isoformat())
+        await r.probe(2)
+        assert r.monitor.sunsets["a1"] == retires
+        await r.settle()
+        await r.probe()
+        await r.settle()
+        (title,) = r.hook.titles()
+        assert title == f"⏳ a1 channel retires on {retires:%Y-%m-%d}"
+        assert "in 10 days" in r.hook.received[0]["message"]
