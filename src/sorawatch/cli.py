@@ -200,7 +200,8 @@ def config_validate(file: Annotated[Path, typer.Argument(help="Config file to va
     cfg = _load(file)
     out.print(
         f"[green]ok[/green]: {file}: {len(cfg.channels)} channel(s), "
-        f"{len(cfg.status_pages)} status page(s), storage {cfg.storage.url.split(':', 1)[0]}",
+        f"{len(cfg.status_pages)} status page(s), {len(cfg.alerts.notifiers)} notifier(s), "
+        f"{len(cfg.maintenance)} maintenance window(s), storage {cfg.storage.url.split(':', 1)[0]}",
         highlight=False,
     )
 
