@@ -117,7 +117,9 @@ class AlertService:
             last = page[-1].id
         told = {
             snap.channel_id: ChannelAlertState(
-                notified=snap.status if snap.status is not Status.UNKNOWN else Status.OPERATIONAL,
+                # Assume receivers know a channel that is bad already; anything else (a window's
+                # maintenance, unknown) reads as fine, so its end is no "recovery".
+                notified=snap.status if snap.status.is_bad else Status.OPERATIONAL,
                 current=snap.status,
             )
             for snap in await self.store.snapshots()

@@ -1,0 +1,80 @@
+"""The alert service over a store with history: where it starts, what it assumes, and that a
+failed commit loses nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.webdata import NOW, config, seed
+
+from sorawatch.alerts.config import AlertsConfig, NotifierConfig
+from sorawatch.alerts.service import AlertService
+from sorawatch.config import Config
+from sorawatch.domain.incident import StatusChange
+from sorawatch.domain.status import Status
+from sorawatch.errors import StoreError
+from sorawatch.store.base import OutboxMessage
+from sorawatch.store.memory import MemoryStore
+
+
+def with_alerts() -> Config:
+    hook = NotifierConfig.model_validate({"url": "json://127.0.0.1:9/hook"})
+    return config().model_copy(update={"alerts": AlertsConfig(notifiers={"hook": hook})})
+
+
+async def test_the_first_start_takes_history_as_known_and_alerts_only_what_follows() -> None:
+    store = MemoryStore()
+    await seed(store)  # beta suspended for the last hour, gamma in maintenance, alpha fine
+    clock = [NOW]
+    service = AlertService(with_alerts(), store, now=lambda: clock[0])
+    await service.start()
+    assert await service.step() == []  # history is not news
+    assert service.cursor == (await store.change_log(0, 10_000))[-1].id
+
+    later = NOW + timedelta(minutes=1)
+    await store.record_change(
+        StatusChange("beta", later, Status.SUSPENDED, Status.OPERATIONAL, "ok"), None
+    )
+    await store.record_change(
+        StatusChange("gamma", later, Status.MAINTENANCE, Status.OPERATIONAL, "ok"), None
+    )
+    clock[0] = later + timedelta(seconds=31)  # past the group wait
+    made = await service.step()
+    # beta was known bad: its recovery is news; gamma's maintenance ending is not
+    assert [m.title for m in made] == ["✅ Beta reverse recovered: suspended → operational"]
+
+
+class FailingCommit(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = False
+
+    async def commit_alerts(
+        self,
+        cursor: int,
+        state: str,
+        messages: list[OutboxMessage],  # type: ignore[override]
+    ) -> None:
+        if self.fail:
+            raise StoreError("disk full")
+        await super().commit_alerts(cursor, state, messages)
+
+
+async def test_a_failed_commit_is_redone_by_the_next_step() -> None:
+    store = FailingCommit()
+    clock = [NOW]
+    service = AlertService(with_alerts(), store, now=lambda: clock[0])
+    await service.start()
+    await store.record_change(
+        StatusChange("alpha", NOW, Status.OPERATIONAL, Status.SUSPENDED, "paused"), None
+    )
+    clock[0] = NOW + timedelta(seconds=31)
+    store.fail = True
+    with pytest.raises(StoreError):
+        await service.step()
+    assert await store.messages() == [] and service.cursor == 0
+    store.fail = False
+    made = await service.step()
+    assert [m.channels for m in made] == [("alpha",)]
+    assert len(await store.messages()) == 1
