@@ -19,6 +19,7 @@ from sorawatch.alerts.service import AlertService
 from sorawatch.app import make_client
 from sorawatch.config import Config, parse_config
 from sorawatch.domain.status import Status
+from sorawatch.domain.uptime import uptime
 from sorawatch.monitor import Monitor
 from sorawatch.simulator import Simulator
 from sorawatch.store import open_store
@@ -187,6 +188,10 @@ async def test_a_maintenance_window_silences_and_its_end_alerts_what_is_still_ba
         assert r.monitor.states["b1"].status is Status.MAINTENANCE
         assert await r.settle() == 0
         assert r.hook.received == []
+        # ... and the window is left out of uptime: b1 was fine before it, so 100 %
+        start = T0 - timedelta(minutes=1)
+        segments = await r.store.timeline("b1", start)
+        assert uptime(segments, T0, r.clock.t) == 1.0
 
         r.clock.advance(600)  # the window is over and b1 is still down: that is news now
         await r.monitor.apply_windows()
