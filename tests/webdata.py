@@ -158,3 +158,22 @@ async def seed(store: Store, now: datetime = NOW) -> None:
             finished_at=now - timedelta(hours=2) + timedelta(seconds=95),
         )
     )
+
+
+# The fields every Statuspage v2 incident (and scheduled maintenance) carries.
+INCIDENT_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "status",
+        "impact",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "monitoring_at",
+        "resolved_at",
+        "shortlink",
+        "page_id",
+        "incident_updates",
+    }
+)

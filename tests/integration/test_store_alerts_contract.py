@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from tests.stores import StoreFactory, sql_only
 
 from sorawatch.domain.incident import StatusChange
 from sorawatch.domain.observation import Evidence
@@ -17,18 +18,6 @@ from sorawatch.domain.status import Status
 from sorawatch.errors import StoreError
 from sorawatch.store import SqlStore, Store, sql_alerts
 from sorawatch.store.base import DeliveryState, MaintenanceWindow, OutboxMessage
-
-StoreFactory = Callable[[], Awaitable[Store]]
-
-# The ``store`` fixture runs each test on every backend; these run on the SQL ones only.
-sql_only = pytest.mark.parametrize(
-    "store_url",
-    [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-    indirect=True,
-)
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))

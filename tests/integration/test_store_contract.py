@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import random
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.stores import StoreFactory, sql_only
 
 from sorawatch.budget import BudgetLimits
 from sorawatch.domain.incident import Incident, Segment, StatusChange
@@ -31,18 +31,6 @@ from sorawatch.store import (
     Store,
     open_store,
     schema,
-)
-
-StoreFactory = Callable[[], Awaitable[Store]]
-
-# The ``store`` fixture runs each test on every backend; these run on the SQL ones only.
-sql_only = pytest.mark.parametrize(
-    "store_url",
-    [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-    indirect=True,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

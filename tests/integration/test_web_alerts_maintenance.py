@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.webdata import BASE_SECRET, CONFIG, NOW, SECRET, seed
+from tests.webdata import BASE_SECRET, CONFIG, INCIDENT_FIELDS, NOW, SECRET, seed
 
 from sorawatch.config import Config, parse_config
 from sorawatch.errors import StoreError
@@ -45,23 +45,7 @@ ALERT_FIELDS = {
     "last_error",
     "delivered_at",
 }
-MAINTENANCE_FIELDS = {
-    "id",
-    "name",
-    "status",
-    "impact",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "monitoring_at",
-    "resolved_at",
-    "shortlink",
-    "page_id",
-    "scheduled_for",
-    "scheduled_until",
-    "components",
-    "incident_updates",
-}
+MAINTENANCE_FIELDS = INCIDENT_FIELDS | {"scheduled_for", "scheduled_until", "components"}
 
 # NOW is Tuesday 2026-11-24 12:00 UTC.
 WINDOWS_YAML = f"""

@@ -13,7 +13,7 @@ import feedparser
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from tests.webdata import BASE_SECRET, NOW, SECRET, config, seed
+from tests.webdata import BASE_SECRET, INCIDENT_FIELDS, NOW, SECRET, config, seed
 
 from sorawatch.domain.incident import StatusChange
 from sorawatch.domain.observation import Observation
@@ -81,20 +81,7 @@ def check_component(c: dict[str, object]) -> None:
 
 
 def check_incident(i: dict[str, object], maintenance: bool = False) -> None:
-    assert set(i) >= {
-        "id",
-        "name",
-        "status",
-        "impact",
-        "created_at",
-        "updated_at",
-        "started_at",
-        "monitoring_at",
-        "resolved_at",
-        "shortlink",
-        "page_id",
-        "incident_updates",
-    }
+    assert set(i) >= INCIDENT_FIELDS
     assert i["status"] in (MAINTENANCE_STATUSES if maintenance else INCIDENT_STATUSES)
     assert i["impact"] in IMPACTS
     for u in i["incident_updates"]:  # type: ignore[attr-defined]
