@@ -36,7 +36,7 @@ from sorawatch.domain.status import Status
 from sorawatch.errors import ConfigError
 from sorawatch.monitor import Monitor, utcnow
 from sorawatch.report import history, history_csv, history_json
-from sorawatch.store.base import Store
+from sorawatch.store.base import OutboxMessage, Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 config_app = typer.Typer(no_args_is_help=True, help="Work with configuration files.")
@@ -117,7 +117,9 @@ async def _monitor(cfg: Config, live: bool) -> None:
         monitor = Monitor(cfg, store, client)
         tasks = []
         if cfg.alerts.notifiers:
-            tasks += await start_alerts(cfg, store, monitor)  # before the first change is made
+            tasks += await start_alerts(
+                cfg, store, monitor, echo=not live
+            )  # before the first change is made
         tasks.append(asyncio.create_task(monitor.run(), name="monitor"))
         if cfg.web.enabled:
             from sorawatch.web import WebService
@@ -138,14 +140,17 @@ async def _monitor(cfg: Config, live: bool) -> None:
         await _until_stopped(tasks)
 
 
-async def start_alerts(cfg: Config, store: Store, monitor: Monitor) -> list[asyncio.Task[None]]:
-    """The alert service and the outbox deliverer, woken by every status change."""
+async def start_alerts(
+    cfg: Config, store: Store, monitor: Monitor, echo: bool = False
+) -> list[asyncio.Task[None]]:
+    """The alert service and the outbox deliverer, woken by every status change; with ``echo``
+    every delivery attempt is printed."""
     from sorawatch.alerts.deliver import Deliverer
     from sorawatch.alerts.send import AppriseSender
     from sorawatch.alerts.service import AlertService
 
     sender = AppriseSender(cfg.alerts.notifiers, cfg.alerts.delivery.timeout)
-    deliverer = Deliverer(store, sender, cfg.alerts.delivery)
+    deliverer = Deliverer(store, sender, cfg.alerts.delivery, on_result=_echo if echo else None)
     service = AlertService(
         cfg, store, sunsets=lambda: monitor.sunsets, on_outbox=deliverer.wake.set
     )
@@ -155,6 +160,11 @@ async def start_alerts(cfg: Config, store: Store, monitor: Monitor) -> list[asyn
         asyncio.create_task(service.run(), name="alerts"),
         asyncio.create_task(deliverer.run(), name="alert-delivery"),
     ]
+
+
+def _echo(message: OutboxMessage, error: str | None) -> None:
+    result = "delivered" if error is None else f"not delivered ({error})"
+    out.print(f"  alert to {message.notifier}: {message.title} — {result}", highlight=False)
 
 
 async def _until_stopped(tasks: list[asyncio.Task[None]]) -> None:

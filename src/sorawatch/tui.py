@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import datetime, timedelta
 
 from rich.console import Console
@@ -13,7 +14,7 @@ from sorawatch.domain.stability import star_text, stars
 from sorawatch.domain.status import Status
 from sorawatch.domain.uptime import uptime
 from sorawatch.monitor import ChannelView, Monitor
-from sorawatch.store.base import CanaryRun, CanaryState
+from sorawatch.store.base import CanaryRun, CanaryState, DeliveryState
 
 _STYLE = {
     Status.OPERATIONAL: "green",
@@ -123,6 +124,21 @@ async def canary_summary(monitor: Monitor, now: datetime) -> tuple[dict[str, Can
     return last, spent
 
 
+async def alert_summary(monitor: Monitor) -> str | None:
+    """The outbox at a glance: delivered and pending counts (of the last 200) and the latest."""
+    if not monitor.config.alerts.notifiers:
+        return None
+    recent = await monitor.store.messages(limit=200)
+    if not recent:
+        return "alerts: none yet"
+    counts = Counter(m.state for m in recent)
+    pending = counts[DeliveryState.PENDING]
+    text = f"alerts: {counts[DeliveryState.DELIVERED]} delivered, {pending} pending"
+    if counts[DeliveryState.FAILED]:
+        text += f", {counts[DeliveryState.FAILED]} failed"
+    return f"{text} · last: {recent[0].title}"
+
+
 async def live_table(
     monitor: Monitor, started: datetime, console: Console, every: float = 1.0
 ) -> None:
@@ -133,7 +149,9 @@ async def live_table(
             ups, rated = await uptimes_since(monitor, started, now)
             canaries, spent = await canary_summary(monitor, now)
             title = f"sorawatch — {now:%Y-%m-%d %H:%M:%S} UTC — Ctrl-C to stop"
-            caption = f"canary spend today ${spent:.2f}" if canaries else None
+            parts = [f"canary spend today ${spent:.2f}" if canaries else None]
+            parts.append(await alert_summary(monitor))
+            caption = " · ".join(p for p in parts if p) or None
             table = status_table(monitor.views(), ups, title, canaries, caption, rated)
             live.update(table)
             await asyncio.sleep(every)

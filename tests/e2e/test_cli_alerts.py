@@ -58,13 +58,13 @@ async def sorawatch_run(cfg: Path) -> AsyncIterator[asyncio.subprocess.Process]:
 
 
 async def stop_run(proc: asyncio.subprocess.Process) -> str:
-    """SIGINT, as Ctrl-C would: a clean exit 0 without a traceback. Returns stderr."""
+    """SIGINT, as Ctrl-C would: a clean exit 0 without a traceback. Returns stdout."""
     proc.send_signal(signal.SIGINT)
-    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    out, err = await asyncio.wait_for(proc.communicate(), 20)
     text = err.decode()
     assert proc.returncode == 0, text
     assert "Traceback" not in text
-    return text
+    return out.decode()
 
 
 async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
@@ -430,8 +430,11 @@ async def test_alerts_list_shows_delivered_and_pending_messages(tmp_path: Path) 
                 return bool(mail) and mail[0].attempts >= 2
 
             await wait_for(mail_retried)
-            await stop_run(proc)
+            printed = await stop_run(proc)
         await store.close()
+        # `run --no-live` prints every delivery attempt
+        assert "alert to hook: " in printed and " — delivered" in printed
+        assert "alert to mail: " in printed and "— not delivered (" in printed
 
         c = ("-c", str(cfg))
         (code, out, err), (pcode, pout, perr), (tcode, table, terr) = await asyncio.gather(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 from rich.console import Console
 
 from sorawatch.config import parse_config
 from sorawatch.domain.observation import Observation
 from sorawatch.domain.outcome import Outcome, Source
 from sorawatch.domain.status import Status
-from sorawatch.monitor import ChannelView
-from sorawatch.store.base import CanaryRun, CanaryState
-from sorawatch.tui import status_table
+from sorawatch.monitor import ChannelView, Monitor
+from sorawatch.store.base import CanaryRun, CanaryState, OutboxMessage
+from sorawatch.store.memory import MemoryStore
+from sorawatch.tui import alert_summary, status_table
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 CONFIG = """
@@ -74,3 +76,25 @@ def test_rows() -> None:
     assert "★★★★★" in off_line
     assert "completed 6.1s $0.40" in off_line
     assert "canary spend today $0.40" in text
+
+
+async def test_the_caption_sums_up_the_outbox() -> None:
+    quiet = parse_config(CONFIG, env={})
+    text = 'alerts: {notifiers: {hook: {url: "json://127.0.0.1:9/x"}}}\n' + CONFIG
+    store = MemoryStore()
+    async with httpx.AsyncClient() as client:
+        assert await alert_summary(Monitor(quiet, store, client)) is None
+        monitor = Monitor(parse_config(text, env={}), store, client)
+        assert await alert_summary(monitor) == "alerts: none yet"
+
+        def msg(alert_id: str, title: str) -> OutboxMessage:
+            return OutboxMessage(
+                alert_id, "hook", "all", "problem", "critical", title, "b", ("rev",), NOW
+            )
+
+        await store.commit_alerts(1, "{}", [msg("a" * 24, "first"), msg("b" * 24, "second")])
+        (first, _) = await store.pending_messages()
+        assert first.seq is not None
+        await store.record_attempt(first.seq, NOW, error=None)
+        summary = await alert_summary(monitor)
+        assert summary == "alerts: 1 delivered, 1 pending · last: second"

@@ -47,12 +47,14 @@ class Deliverer:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         idle_s: float = 1.0,
+        on_result: Callable[[OutboxMessage, str | None], None] | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.cfg = cfg
         self.now = now
         self.idle_s = idle_s
+        self.on_result = on_result  # told of every attempt: the message and its error or None
         self.wake = asyncio.Event()
 
     async def deliver_due(self) -> int:
@@ -72,6 +74,8 @@ class Deliverer:
         assert m.seq is not None
         kind = "recovery" if m.kind == "recovery" else m.severity
         error = await self.sender.send(m.notifier, m.title, m.body, kind)
+        if self.on_result is not None:
+            self.on_result(m, error)
         at = self.now()
         if error is None:
             await self.store.record_attempt(m.seq, at, error=None)
