@@ -78,3 +78,18 @@ async def test_a_failed_commit_is_redone_by_the_next_step() -> None:
     made = await service.step()
     assert [m.channels for m in made] == [("alpha",)]
     assert len(await store.messages()) == 1
+
+
+async def test_prune_keeps_the_configured_history() -> None:
+    store = MemoryStore()
+    clock = [NOW]
+    service = AlertService(with_alerts(), store, now=lambda: clock[0])
+    old = OutboxMessage("a" * 24, "hook", "all", "problem", "critical", "t", "b", ("alpha",), NOW)
+    await store.commit_alerts(0, "{}", [old])
+    (stored,) = await store.pending_messages()
+    assert stored.seq is not None
+    await store.record_attempt(stored.seq, NOW, error=None)
+    clock[0] = NOW + timedelta(days=89)
+    assert await service.prune() == 0
+    clock[0] = NOW + timedelta(days=91)  # delivery.keep is 90 days by default
+    assert await service.prune() == 1

@@ -483,3 +483,17 @@ async def test_alert_data_survives_reopen(store_factory: StoreFactory) -> None:
     await again.commit_alerts(logged.id, "", [msg("al-3")])
     [three] = await again.messages(limit=1)
     assert seq_of(three) > seq_of(two)
+
+
+async def test_prune_deletes_old_finished_messages_and_keeps_pending_ones(store: Store) -> None:
+    old = [msg(f"old-{i}", created_at=T0 - minutes(60)) for i in range(3)]
+    stored = await outbox(store, *old, msg("new"))
+    delivered, failed = stored[0], stored[1]
+    await store.record_attempt(seq_of(delivered), T0, error=None)
+    await store.record_attempt(seq_of(failed), T0, error="502", give_up=True)
+
+    assert await store.prune_messages(T0 - minutes(30)) == 2
+
+    left = await store.messages()
+    assert sorted(m.alert_id for m in left) == ["new", "old-2"]  # old-2 is still pending
+    assert await store.prune_messages(T0 - minutes(30)) == 0

@@ -84,6 +84,9 @@ class DeliveryConfig(Strict):
     retry_max: Duration = Field(default=300.0, description="backoff doubles up to this")
     give_up_after: Duration = Field(default=2 * 86400.0, description="then the message fails")
     timeout: Duration = Field(default=30.0, description="one attempt to one notifier")
+    keep: Duration = Field(
+        default=90 * 86400.0, description="delivered and failed messages are kept this long"
+    )
 
 
 class AlertsConfig(Strict):

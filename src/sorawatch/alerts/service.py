@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter
@@ -39,6 +39,7 @@ from sorawatch.store.base import LoggedChange, MaintenanceWindow, OutboxMessage,
 
 log = logging.getLogger(__name__)
 PAGE = 500
+PRUNE_EVERY = timedelta(hours=1)
 EVIDENCE_CHARS = 200
 
 
@@ -126,10 +127,20 @@ class AlertService:
         }
         await self._commit(last, Saved(PolicyState(told)), [])
 
+    async def prune(self) -> int:
+        """Forget delivered and failed messages older than ``delivery.keep``."""
+        keep = timedelta(seconds=self.config.alerts.delivery.keep)
+        return await self.store.prune_messages(self.now() - keep)
+
     async def run(self) -> None:
-        """Take in changes within ``tick_s`` (at once when woken) until cancelled."""
+        """Take in changes within ``tick_s`` (at once when woken) until cancelled; prune the
+        outbox once an hour."""
+        pruned_at: datetime | None = None
         while True:
             try:
+                if pruned_at is None or self.now() - pruned_at >= PRUNE_EVERY:
+                    await self.prune()
+                    pruned_at = self.now()
                 await self.step()
             except StoreError as exc:  # the store is away: the change log waits for us
                 log.warning("alerts paused: %s", exc)

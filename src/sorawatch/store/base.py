@@ -314,6 +314,10 @@ class Store(Protocol):
     ) -> list[OutboxMessage]:
         """Outbox messages newest first (``seq < before_seq`` to page on)."""
 
+    async def prune_messages(self, before: datetime) -> int:
+        """Delete delivered and failed messages created before ``before`` (pending ones stay,
+        however old). Returns how many were deleted."""
+
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
         """Store a maintenance window; returns it with its id."""
 

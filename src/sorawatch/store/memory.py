@@ -336,6 +336,18 @@ class MemoryStore:
         ]
         return found[: max(limit, 0)]
 
+    async def prune_messages(self, before: datetime) -> int:
+        before = aware(before, "before")
+        old = [
+            seq
+            for seq, m in self._outbox.items()
+            if m.state is not DeliveryState.PENDING and m.created_at < before
+        ]
+        for seq in old:
+            gone = self._outbox.pop(seq)
+            self._outbox_keys.discard((gone.alert_id, gone.notifier))
+        return len(old)
+
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
         stored = dataclasses.replace(_utc_window(window), id=len(self._windows) + 1)
         self._windows[stored.id or 0] = stored

@@ -496,6 +496,11 @@ class SqlStore:
         async with self._read() as conn:
             return [alerts.message(row) for row in await conn.execute(stmt)]
 
+    async def prune_messages(self, before: datetime) -> int:
+        stmt = alerts.prune_statement(before)
+        async with self._write() as conn:
+            return (await conn.execute(stmt)).rowcount or 0
+
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
         window = alerts.utc_window(window)
         async with self._write() as conn:

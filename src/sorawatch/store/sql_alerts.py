@@ -95,6 +95,13 @@ def messages_query(
     return stmt
 
 
+def prune_statement(before: datetime) -> sa.Delete:
+    o = t.alert_outbox
+    return sa.delete(o).where(
+        o.c.state != DeliveryState.PENDING.value, o.c.created_at < aware(before, "before")
+    )
+
+
 def attempt_values(
     at: datetime, error: str | None, next_attempt_at: datetime | None, give_up: bool
 ) -> dict[str, Any]:
