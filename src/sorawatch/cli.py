@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 from datetime import timedelta
@@ -110,16 +111,17 @@ def check(
 # --- run -------------------------------------------------------------------------------------
 
 
-async def _monitor(cfg: Config, live: bool) -> None:
+async def _monitor(cfg: Config, live: bool, instance: str | None = None) -> None:
+    """Run everything ``run`` runs. ``instance`` names this process in the alerts lease: the
+    same instance restarted (after a crash too) takes its lease back at once."""
     from sorawatch.tui import live_table
 
     async with opened_store(cfg) as store, make_client(cfg.monitor.concurrency) as client:
         monitor = Monitor(cfg, store, client)
         tasks = []
         if cfg.alerts.notifiers:
-            tasks += await start_alerts(
-                cfg, store, monitor, echo=not live
-            )  # before the first change is made
+            # Started before the monitor, so the alerts see its first change.
+            tasks += await start_alerts(cfg, store, monitor, echo=not live, instance=instance)
         tasks.append(asyncio.create_task(monitor.run(), name="monitor"))
         if cfg.web.enabled:
             from sorawatch.web import WebService
@@ -141,20 +143,24 @@ async def _monitor(cfg: Config, live: bool) -> None:
 
 
 async def start_alerts(
-    cfg: Config, store: Store, monitor: Monitor, echo: bool = False
+    cfg: Config, store: Store, monitor: Monitor, echo: bool = False, instance: str | None = None
 ) -> list[asyncio.Task[None]]:
     """The alert service and the outbox deliverer, woken by every status change; with ``echo``
     every delivery attempt is printed."""
     from sorawatch.alerts.deliver import Deliverer
+    from sorawatch.alerts.lease import Lease
     from sorawatch.alerts.send import AppriseSender
     from sorawatch.alerts.service import AlertService
 
+    lease = Lease(store, holder=instance)  # several processes on one database: one alerts
     sender = AppriseSender(cfg.alerts.notifiers, cfg.alerts.delivery.timeout)
-    deliverer = Deliverer(store, sender, cfg.alerts.delivery, on_result=_echo if echo else None)
-    service = AlertService(
-        cfg, store, sunsets=lambda: monitor.sunsets, on_outbox=deliverer.wake.set
+    deliverer = Deliverer(
+        store, sender, cfg.alerts.delivery, on_result=_echo if echo else None, lease=lease
     )
-    await service.start()
+    service = AlertService(
+        cfg, store, sunsets=lambda: monitor.sunsets, on_outbox=deliverer.wake.set, lease=lease
+    )
+    await service.leading()  # loads its state now, before the monitor records a change
     monitor.listeners.append(lambda _change: service.wake.set())
     return [
         asyncio.create_task(service.run(), name="alerts"),
@@ -198,7 +204,8 @@ def run(
     """Run the monitor continuously, storing everything (SQLite by default)."""
     cfg = _load(config)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _run(_monitor(cfg, sys.stdout.isatty() if live is None else live))
+    instance = f"{socket.gethostname()}:{config.resolve()}"
+    _run(_monitor(cfg, sys.stdout.isatty() if live is None else live, instance))
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -370,7 +377,7 @@ def demo(
             )
             cfg = parse_config(demo_config_text(), "demo.yaml", env)
             out.print(f"simulator on {running.url}; storing in {db_path}", highlight=False)
-            await _monitor(cfg, live=True)
+            await _monitor(cfg, live=True, instance=f"{socket.gethostname()}:demo:{db_path}")
 
     logging.basicConfig(level=logging.ERROR)
     if db is not None:

@@ -24,7 +24,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 _TABLES = (
     "observations, status_changes, incidents, rollups, canary_runs,"
-    " alert_outbox, alert_state, maintenance_windows"
+    " alert_outbox, alert_state, maintenance_windows, leases"
 )
 
 StoreFactory = Callable[[], Awaitable[Store]]

@@ -4,11 +4,13 @@ failed commit loses nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from tests.webdata import NOW, config, seed
 
 from sorawatch.alerts.config import AlertsConfig, NotifierConfig
+from sorawatch.alerts.lease import Lease
 from sorawatch.alerts.service import AlertService
 from sorawatch.config import Config
 from sorawatch.domain.incident import StatusChange
@@ -16,6 +18,7 @@ from sorawatch.domain.status import Status
 from sorawatch.errors import StoreError
 from sorawatch.store.base import OutboxMessage
 from sorawatch.store.memory import MemoryStore
+from sorawatch.store.sql import SqlStore
 
 
 def with_alerts() -> Config:
@@ -93,3 +96,40 @@ async def test_prune_keeps_the_configured_history() -> None:
     assert await service.prune() == 0
     clock[0] = NOW + timedelta(days=91)  # delivery.keep is 90 days by default
     assert await service.prune() == 1
+
+
+async def test_one_process_alerts_and_another_takes_over_where_it_stopped(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = SqlStore(url), SqlStore(url)  # two processes on one database
+    await first.open()
+    await second.open()
+    clock = [NOW]
+
+    def service(store: SqlStore, name: str) -> AlertService:
+        lease = Lease(store, holder=name, ttl_s=30, now=lambda: clock[0])
+        return AlertService(with_alerts(), store, now=lambda: clock[0], lease=lease)
+
+    a, b = service(first, "a"), service(second, "b")
+    try:
+        assert await a.leading() and not await b.leading()
+        await first.record_change(
+            StatusChange("alpha", NOW, Status.OPERATIONAL, Status.SUSPENDED, "paused"), None
+        )
+        clock[0] += timedelta(seconds=31)
+        assert await a.leading()
+        assert len(await a.step()) == 1
+
+        clock[0] += timedelta(seconds=31)  # a stopped renewing: b takes over from a's cursor
+        assert await b.leading() and not await a.leading()
+        await second.record_change(
+            StatusChange("alpha", clock[0], Status.SUSPENDED, Status.OPERATIONAL, "ok"), None
+        )
+        clock[0] += timedelta(seconds=31)
+        made = await b.step()
+        assert [m.kind for m in made] == ["recovery"]  # nothing of a's sent again
+        assert len(await second.messages()) == 2
+    finally:
+        await first.close()
+        await second.close()

@@ -473,7 +473,7 @@ async def test_alert_data_survives_reopen(store_factory: StoreFactory) -> None:
     again = await store_factory()
 
     assert isinstance(again, SqlStore)
-    assert await again.schema_version() == "0003"
+    assert await again.schema_version() == "0004"
     assert await again.change_log() == [logged]
     assert await again.alert_cursor() == (logged.id, '{"open": ["a"]}')
     assert await again.pending_messages() == [two]
@@ -497,3 +497,22 @@ async def test_prune_deletes_old_finished_messages_and_keeps_pending_ones(store:
     left = await store.messages()
     assert sorted(m.alert_id for m in left) == ["new", "old-2"]  # old-2 is still pending
     assert await store.prune_messages(T0 - minutes(30)) == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "second_at", "expected"),
+    [
+        pytest.param("p1", "p1", 10, True, id="ours-renewed"),
+        pytest.param("p1", "p2", 10, False, id="held-by-another"),
+        pytest.param("p1", "p2", 31, True, id="expired-taken-over"),
+    ],
+)
+async def test_take_lease(
+    store: Store, first: str, second: str, second_at: int, expected: bool
+) -> None:
+    assert await store.take_lease("alerts", first, T0, ttl_s=30)
+    at = T0 + timedelta(seconds=second_at)
+    assert await store.take_lease("alerts", second, at, ttl_s=30) is expected
+    assert await store.take_lease("other", second, at, ttl_s=30)  # leases are independent
+    holder = second if expected else first
+    assert await store.take_lease("alerts", holder, at + timedelta(seconds=1), ttl_s=30)

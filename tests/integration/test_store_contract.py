@@ -738,7 +738,7 @@ async def test_open_is_idempotent_and_data_survives_reopen(store_factory: StoreF
     again = await store_factory()
 
     assert isinstance(again, SqlStore)
-    assert await again.schema_version() == "0003"
+    assert await again.schema_version() == "0004"
     assert [unstored(o) for o in await again.observations()] == [obs()]
     assert [i.id for i in await again.incidents(open_only=True)] == ["inc"]
 

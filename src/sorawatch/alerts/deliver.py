@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sorawatch.alerts.config import DeliveryConfig
+from sorawatch.alerts.lease import Lease
 from sorawatch.alerts.send import Sender
 from sorawatch.errors import StoreError
 from sorawatch.store.base import OutboxMessage, Store
@@ -48,12 +49,14 @@ class Deliverer:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         idle_s: float = 1.0,
         on_result: Callable[[OutboxMessage, str | None], None] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.cfg = cfg
         self.now = now
         self.idle_s = idle_s
+        self.lease = lease  # only the holder delivers (None: this process is the only one)
         self.on_result = on_result  # told of every attempt: the message and its error or None
         self.wake = asyncio.Event()
 
@@ -100,7 +103,8 @@ class Deliverer:
         """Deliver until cancelled: right away when woken, else every ``idle_s``."""
         while True:
             try:
-                await self.deliver_due()
+                if self.lease is None or await self.lease.held():
+                    await self.deliver_due()
             except StoreError as exc:  # the store is away: the outbox waits, nothing is lost
                 log.warning("alert delivery paused: %s", exc)
             with contextlib.suppress(TimeoutError):

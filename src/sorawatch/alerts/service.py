@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 
 from sorawatch.alerts import windows as maintenance
 from sorawatch.alerts.grouping import Batch, ChannelInfo, Rule, due, place
+from sorawatch.alerts.lease import Lease
 from sorawatch.alerts.policy import (
     ChangeEvent,
     ChannelAlertState,
@@ -87,6 +88,7 @@ class AlertService:
         sunsets: Callable[[], Mapping[str, datetime]] = dict,
         tick_s: float = 1.0,
         on_outbox: Callable[[], None] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -94,6 +96,8 @@ class AlertService:
         self.sunsets = sunsets
         self.tick_s = tick_s
         self.on_outbox = on_outbox
+        self.lease = lease  # None: this process is the only one
+        self.term = 0  # the lease term the state in memory was loaded in
         self.rules = {r.name: Rule.of(r) for r in config.alerts.effective_routes}
         self.waits = {name: rule.wait_s for name, rule in self.rules.items()}
         self.settings = settings_of(config)
@@ -127,6 +131,18 @@ class AlertService:
         }
         await self._commit(last, Saved(PolicyState(told)), [])
 
+    async def leading(self) -> bool:
+        """Whether this process runs the alerts now; on gaining the lease, the state another
+        process left in the store is loaded first."""
+        if self.lease is None:
+            return True
+        if not await self.lease.held():
+            return False
+        if self.term != self.lease.term:
+            await self.start()
+            self.term = self.lease.term
+        return True
+
     async def prune(self) -> int:
         """Forget delivered and failed messages older than ``delivery.keep``."""
         keep = timedelta(seconds=self.config.alerts.delivery.keep)
@@ -138,10 +154,11 @@ class AlertService:
         pruned_at: datetime | None = None
         while True:
             try:
-                if pruned_at is None or self.now() - pruned_at >= PRUNE_EVERY:
-                    await self.prune()
-                    pruned_at = self.now()
-                await self.step()
+                if await self.leading():
+                    if pruned_at is None or self.now() - pruned_at >= PRUNE_EVERY:
+                        await self.prune()
+                        pruned_at = self.now()
+                    await self.step()
             except StoreError as exc:  # the store is away: the change log waits for us
                 log.warning("alerts paused: %s", exc)
             with contextlib.suppress(TimeoutError):

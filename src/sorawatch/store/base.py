@@ -328,6 +328,11 @@ class Store(Protocol):
         """End window ``window_id`` at ``at`` (no-op if already ended earlier); returns it.
         Unknown ids are a ``StoreError``."""
 
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl_s: float) -> bool:
+        """Hold lease ``name`` for ``holder`` until ``now + ttl_s`` when it is free, expired or
+        held by ``holder`` already; True when ``holder`` holds it now. Atomic across processes
+        sharing the database."""
+
     # housekeeping -------------------------------------------------------------------------------
     async def compact(self, now: datetime, raw_retention_s: float) -> int:
         """Roll minute buckets up into hours and hours into days for closed periods, and delete

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sorawatch.budget import BudgetLimits, refusal, utc_day
 from sorawatch.domain.incident import Incident, Segment, StatusChange
@@ -42,7 +42,10 @@ class MemoryStore:
         self._log: list[LoggedChange] = []
         self._incidents: dict[str, Incident] = {}
         self._rollups: dict[RollupKey, Rollup] = {}
-        self._canary_runs: dict[int, CanaryRun] = {}  # by id, ids in insertion order
+        self._canary_runs: dict[int, CanaryRun] = {}
+        self._leases: dict[
+            str, tuple[str, datetime]
+        ] = {}  # name -> (holder, until)  # by id, ids in insertion order
         self._outbox: dict[int, OutboxMessage] = {}  # by seq, seqs in insertion order
         self._outbox_keys: set[tuple[str, str]] = set()  # (alert_id, notifier) of the outbox
         self._next_seq = 1
@@ -347,6 +350,14 @@ class MemoryStore:
             gone = self._outbox.pop(seq)
             self._outbox_keys.discard((gone.alert_id, gone.notifier))
         return len(old)
+
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl_s: float) -> bool:
+        now = aware(now, "now")
+        current = self._leases.get(name)
+        if current is not None and current[0] != holder and current[1] >= now:
+            return False
+        self._leases[name] = (holder, now + timedelta(seconds=ttl_s))
+        return True
 
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
         stored = dataclasses.replace(_utc_window(window), id=len(self._windows) + 1)

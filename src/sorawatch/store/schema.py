@@ -193,3 +193,11 @@ maintenance_windows = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("ended_at", UtcDateTime(), nullable=True),
 )
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("until", UtcDateTime(), nullable=False),
+)

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,10 @@ _MIGRATION_LOCK_KEY = 0x50A4A_0001
 # Held while a canary's cost is checked against the day's spend and reserved: two processes
 # sharing one PostgreSQL database cannot both take the last dollar of a budget.
 _BUDGET_LOCK_KEY = 0x50A4A_0002
+# Held while a status change is inserted: several processes writing one PostgreSQL database
+# then commit change ids in increasing order, so a reader of the change log that has passed an
+# id (the alerts) never sees a lower one appear later.
+_CHANGE_LOCK_KEY = 0x50A4A_0003
 
 
 class SqlStore:
@@ -258,6 +262,10 @@ class SqlStore:
         change_row = _change_row(change)
         incident_row = None if incident is None else _incident_row(incident)
         async with self._write() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHANGE_LOCK_KEY}
+                )
             await conn.execute(sa.insert(t.status_changes), change_row)
             if incident_row is not None:
                 await conn.execute(_incident_upsert(conn.dialect.name), incident_row)
@@ -500,6 +508,11 @@ class SqlStore:
         stmt = alerts.prune_statement(before)
         async with self._write() as conn:
             return (await conn.execute(stmt)).rowcount or 0
+
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl_s: float) -> bool:
+        now = aware(now, "now")
+        async with self._write() as conn:
+            return await alerts.take_lease(conn, name, holder, now, now + timedelta(seconds=ttl_s))
 
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
         window = alerts.utc_window(window)

@@ -242,6 +242,21 @@ def window(row: Row[Any]) -> MaintenanceWindow:
     )
 
 
+async def take_lease(
+    conn: AsyncConnection, name: str, holder: str, now: datetime, until: datetime
+) -> bool:
+    # One statement: insert the lease, or take it over when it is ours or has expired; a row
+    # comes back only when it is ours afterwards.
+    lease = t.leases
+    insert = _dialect_insert(conn, lease).values(name=name, holder=holder, until=until)
+    stmt = insert.on_conflict_do_update(
+        index_elements=[lease.c.name],
+        set_={"holder": holder, "until": until},
+        where=(lease.c.holder == holder) | (lease.c.until < aware(now, "now")),
+    ).returning(lease.c.holder)
+    return (await conn.execute(stmt)).first() is not None
+
+
 # dialects ----------------------------------------------------------------------------------------
 
 
