@@ -43,12 +43,14 @@ class Webhook:
     ``listener.close()`` takes it off the network (connections refused) until ``open()``."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # of each post, lower-case names
     delay_s: float = 0.0
     listener: Listener | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def hook(self, request: Request) -> JSONResponse:
         body = await request.json()
+        self.headers.append(dict(request.headers))
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         self.received.append(body)

@@ -135,6 +135,8 @@ async def test_a_failure_alerts_once_after_confirmation_and_its_recovery_once(
         assert "a1 channel" in body["title"] and "suspended" in body["title"]
         assert "cause:" in body["message"] and "evidence:" in body["message"]
         assert body["type"] == "failure"
+        # the id is in the text for every notifier, and a header on webhooks
+        assert r.hook.headers[0]["x-sorawatch-alert-id"] == r.hook.ids()[0]
         await r.probe(3)
         assert await r.settle() == 0  # still down: no repeat (reminders are hours apart)
 

@@ -9,6 +9,7 @@ import pytest
 from sorawatch.alerts.grouping import Batch
 from sorawatch.alerts.policy import Kind, Notice
 from sorawatch.alerts.render import render
+from sorawatch.alerts.send import with_id_header
 from sorawatch.alerts.service import evidence_lines
 from sorawatch.domain.observation import Evidence
 from sorawatch.domain.outcome import Outcome, Source
@@ -83,3 +84,15 @@ def test_evidence_is_redacted() -> None:
     )
     (line,) = evidence_lines([ev], [key])
     assert key not in line and "HTTP 401" in line and "auth_failed" in line
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("json://h/x", "json://h/x?+X-Sorawatch-Alert-Id=abc", id="json"),
+        pytest.param("jsons://h/x?a=1", "jsons://h/x?a=1&+X-Sorawatch-Alert-Id=abc", id="query"),
+        pytest.param("mailto://h?to=a@b.c", "mailto://h?to=a@b.c", id="not-a-webhook"),
+    ],
+)
+def test_webhooks_get_the_alert_id_as_a_header(url: str, expected: str) -> None:
+    assert with_id_header(url, "abc") == expected

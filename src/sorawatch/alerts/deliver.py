@@ -76,7 +76,7 @@ class Deliverer:
     async def _attempt(self, m: OutboxMessage) -> bool:
         assert m.seq is not None
         kind = "recovery" if m.kind == "recovery" else m.severity
-        error = await self.sender.send(m.notifier, m.title, m.body, kind)
+        error = await self.sender.send(m.notifier, m.title, m.body, kind, m.alert_id)
         if self.on_result is not None:
             self.on_result(m, error)
         at = self.now()

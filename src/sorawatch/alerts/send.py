@@ -21,7 +21,9 @@ _TYPES = {"critical": "failure", "warning": "warning", "info": "info", "recovery
 
 
 class Sender(Protocol):
-    async def send(self, notifier: str, title: str, body: str, severity: str) -> str | None:
+    async def send(
+        self, notifier: str, title: str, body: str, severity: str, alert_id: str = ""
+    ) -> str | None:
         """Send one message; None when the notifier took it, else why not."""
 
 
@@ -64,15 +66,32 @@ def url_secrets(url: str) -> list[str]:
     return out
 
 
+# Apprise's generic webhooks take extra request headers as ``+Name=value`` URL arguments.
+_WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
+ID_HEADER = "X-Sorawatch-Alert-Id"
+
+
+def with_id_header(url: str, alert_id: str) -> str:
+    """A generic webhook URL that also sends the alert id as a header, so a receiver can drop
+    a resend without reading the body (other schemes carry the id in the text only)."""
+    scheme = url.split("://", 1)[0].lower()
+    if not alert_id or scheme not in _WEBHOOK_SCHEMES:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}+{ID_HEADER}={alert_id}"
+
+
 class AppriseSender:
     def __init__(self, notifiers: Mapping[str, NotifierConfig], timeout_s: float = 30.0) -> None:
         self.urls = {name: n.url.get_secret_value() for name, n in notifiers.items()}
         self.timeout_s = timeout_s
 
-    async def send(self, notifier: str, title: str, body: str, severity: str) -> str | None:
+    async def send(
+        self, notifier: str, title: str, body: str, severity: str, alert_id: str = ""
+    ) -> str | None:
         url = self.urls.get(notifier)
         if url is None:
             return f"no notifier named {notifier!r} in the config"
+        url = with_id_header(url, alert_id)
         try:
             async with asyncio.timeout(self.timeout_s):
                 error = await asyncio.to_thread(self._send, url, title, body, severity)
