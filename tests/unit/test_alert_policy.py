@@ -180,3 +180,14 @@ def test_alerts_are_the_confirmed_transitions_outside_maintenance(
     _, notices = run(statuses, window=window)
     assert said(notices) == model(statuses, window)
     assert len({n.key for n in notices}) == len(notices)  # stable, distinct keys
+
+
+def test_a_flapping_channel_settles_after_a_window_not_inside_it() -> None:
+    flappy = Settings(flap_changes=3, flap_window_s=3600)
+    state, _ = run([S.OPERATIONAL, *[S.SUSPENDED, S.OPERATIONAL] * 3], flappy)
+    assert state.flapping
+    later = T0 + timedelta(hours=2)
+    state, quiet = on_tick("a", state, later, True, None, flappy)  # inside a window
+    assert quiet == [] and state.flapping
+    state, settled = on_tick("a", state, later + timedelta(hours=1), False, None, flappy)
+    assert [(n.kind, n.new) for n in settled] == [(Kind.SETTLED, S.OPERATIONAL)]

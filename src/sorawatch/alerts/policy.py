@@ -154,11 +154,13 @@ def on_tick(
     settings: Settings,
 ) -> tuple[ChannelAlertState, list[Notice]]:
     notices: list[Notice] = []
-    if state.flapping and state.last_change_at is not None:
+    # A channel does not settle inside a maintenance window: it settles after it, told its
+    # status then (settling silently would leave receivers with a stale word).
+    if state.flapping and state.last_change_at is not None and not in_window:
         settled_at = state.last_change_at + timedelta(seconds=settings.flap_window_s)
         if now >= settled_at:
             state = replace(state, flapping=False, changes=())
-            if not in_window and _telling(state.current):
+            if _telling(state.current):
                 notices.append(
                     Notice(
                         Kind.SETTLED,
