@@ -158,8 +158,14 @@ async def start_alerts(
         store, sender, cfg.alerts.delivery, on_result=_echo if echo else None, lease=lease
     )
     service = AlertService(
-        cfg, store, sunsets=lambda: monitor.sunsets, on_outbox=deliverer.wake.set, lease=lease
+        cfg,
+        store,
+        sunsets=lambda: monitor.sunsets,
+        windows=monitor.windows,
+        on_outbox=deliverer.wake.set,
+        lease=lease,
     )
+    await monitor.read_windows()  # the service takes the monitor's windows from the start
     await service.leading()  # loads its state now, before the monitor records a change
     monitor.listeners.append(lambda _change: service.wake.set())
     return [

@@ -194,10 +194,7 @@ def maintenance_add(
 
 
 def _window_row(w: MaintenanceWindow, now: datetime) -> dict[str, Any]:
-    current = maintenance.occurrence(w, now)
-    upcoming = maintenance.next_occurrence(w, now)
-    state = "active" if current else ("upcoming" if upcoming else "ended")
-    span = current or upcoming
+    state, span = maintenance.state_at(w, now)
     return {
         "id": w.id,
         "name": w.name,
@@ -222,7 +219,7 @@ def maintenance_list(config: ConfigOpt, fmt: FormatOpt = Format.table) -> None:
             return await store.windows()
 
     now = datetime.now(UTC)
-    every = [maintenance.from_config(w) for w in cfg.maintenance] + run_async(read())
+    every = cfg.maintenance_windows + run_async(read())
     rows = [_window_row(w, now) for w in every]
     if fmt is Format.json:
         out.print_json(json.dumps(rows))

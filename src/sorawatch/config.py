@@ -10,7 +10,7 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -30,6 +30,9 @@ from sorawatch.configtypes import AwareDatetime, Duration, Strict
 from sorawatch.configtypes import parse_duration as parse_duration  # re-exported
 from sorawatch.domain.outcome import AccessKind
 from sorawatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sorawatch.store.base import MaintenanceWindow
 
 _Strict = Strict
 
@@ -389,6 +392,14 @@ class Config(_Strict):
     @cached_property
     def _by_id(self) -> dict[str, ChannelConfig]:
         return {ch.id: ch for ch in self.channels}
+
+    @cached_property
+    def maintenance_windows(self) -> list[MaintenanceWindow]:
+        """The config's maintenance windows in the store's shape (``sorawatch maintenance add``
+        stores others)."""
+        from sorawatch.alerts.windows import from_config  # late: it imports the store types
+
+        return [from_config(w) for w in self.maintenance]
 
     def channel(self, channel_id: str) -> ChannelConfig:
         try:

@@ -236,7 +236,6 @@ class Monitor:
             {ch.id: host_of(ch.base_url) for ch in config.channels if ch.probes.light},
             window=timedelta(seconds=2 * every),
         )
-        self.config_windows = [maintenance.from_config(w) for w in config.maintenance]
         self.stored_windows: list[MaintenanceWindow] = []  # `sorawatch maintenance add`
         self._pending: list[Observation] = []
         self._lock = asyncio.Lock()  # one evaluation at a time keeps state and store in step
@@ -415,13 +414,21 @@ class Monitor:
                 if change is not None:
                     await self._record(change)
 
-    async def apply_windows(self) -> None:
-        """Put channels into our maintenance windows and take them out as the windows pass."""
+    def windows(self) -> list[MaintenanceWindow]:
+        """The config's windows and the stored ones as last read (every ``WINDOWS_EVERY``)."""
+        return [*self.config.maintenance_windows, *self.stored_windows]
+
+    async def read_windows(self) -> list[MaintenanceWindow]:
+        """Read the stored windows again; every window now."""
         try:
             self.stored_windows = await self.store.windows()
         except StoreError as exc:  # keep the last known windows rather than end them all
             log.warning("reading maintenance windows failed: %s", exc)
-        every = [*self.config_windows, *self.stored_windows]
+        return self.windows()
+
+    async def apply_windows(self) -> None:
+        """Put channels into our maintenance windows and take them out as the windows pass."""
+        every = await self.read_windows()
         async with self._lock:
             now = self.now()
             for ch in self.config.channels:

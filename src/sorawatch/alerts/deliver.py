@@ -31,14 +31,6 @@ def backoff_s(attempts: int, cfg: DeliveryConfig) -> float:
     return float(min(cfg.retry_initial * 2 ** max(attempts - 1, 0), cfg.retry_max))
 
 
-def heads(pending: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
-    """The oldest pending message of each notifier, if it is due."""
-    first: dict[str, OutboxMessage] = {}
-    for m in pending:
-        first.setdefault(m.notifier, m)
-    return [m for m in first.values() if m.next_attempt_at is None or m.next_attempt_at <= now]
-
-
 class Deliverer:
     def __init__(
         self,
@@ -61,17 +53,28 @@ class Deliverer:
         self.wake = asyncio.Event()
 
     async def deliver_due(self) -> int:
-        """Try every notifier's due message, then the next ones of those that took theirs,
-        until nothing is due. Returns the number of attempts made."""
+        """Drain each notifier's queue in outbox order, the notifiers side by side; a queue
+        stops at its first message not yet due or not taken. Returns the attempts made."""
         attempts = 0
         while True:
-            due = heads(await self.store.pending_messages(PAGE), self.now())
-            if not due:
+            pending = await self.store.pending_messages(PAGE)
+            queues: dict[str, list[OutboxMessage]] = {}
+            for m in pending:
+                queues.setdefault(m.notifier, []).append(m)
+            made = sum(await asyncio.gather(*(self._drain(q) for q in queues.values())))
+            attempts += made
+            if len(pending) < PAGE or made == 0:  # read again only past a full page
                 return attempts
-            results = await asyncio.gather(*(self._attempt(m) for m in due))
-            attempts += len(due)
-            if not any(results):  # every due notifier failed: wait for their backoff
-                return attempts
+
+    async def _drain(self, queue: list[OutboxMessage]) -> int:
+        made = 0
+        for m in queue:
+            if m.next_attempt_at is not None and m.next_attempt_at > self.now():
+                break
+            made += 1
+            if not await self._attempt(m):
+                break  # held: the rest waits behind it, in order
+        return made
 
     async def _attempt(self, m: OutboxMessage) -> bool:
         assert m.seq is not None

@@ -89,6 +89,7 @@ class AlertService:
         tick_s: float = 1.0,
         on_outbox: Callable[[], None] | None = None,
         lease: Lease | None = None,
+        windows: Callable[[], list[MaintenanceWindow]] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -103,7 +104,9 @@ class AlertService:
         self.settings = settings_of(config)
         self.info = {ch.id: ChannelInfo(ch.group, vendor_of(ch)) for ch in config.channels}
         self.names = {ch.id: ch.name for ch in config.channels}
-        self.config_windows = [maintenance.from_config(w) for w in config.maintenance]
+        # The monitor's windows when it runs in this process (it keeps them read); else the
+        # config's and the store's, read at every step.
+        self.windows_of_monitor = windows
         self.cursor = 0
         self.saved = Saved()
         self._saved_json = ""
@@ -143,6 +146,11 @@ class AlertService:
             self.term = self.lease.term
         return True
 
+    async def windows(self) -> list[MaintenanceWindow]:
+        if self.windows_of_monitor is not None:
+            return self.windows_of_monitor()
+        return [*self.config.maintenance_windows, *await self.store.windows()]
+
     async def prune(self) -> int:
         """Forget delivered and failed messages older than ``delivery.keep``."""
         keep = timedelta(seconds=self.config.alerts.delivery.keep)
@@ -170,16 +178,16 @@ class AlertService:
     async def step(self) -> list[OutboxMessage]:
         """Take in every new change and the passing of time; commit what is due to the outbox."""
         now = self.now()
-        windows = [*self.config_windows, *await self.store.windows()]
         channels = dict(self.saved.policy.channels)
         batches = self.saved.batches
         ready: list[Batch] = []
         cursor = self.cursor
-        while page := await self.store.change_log(cursor, PAGE):
-            # The windows again, read after the changes: the monitor logs a change only once the
-            # window behind it is stored (or ended), so this read sees it. The read above may
-            # predate a `maintenance end`, and would hide the change that ends the window.
-            windows = [*self.config_windows, *await self.store.windows()]
+        while True:
+            page = await self.store.change_log(cursor, PAGE)
+            # Windows after the changes: the monitor records a window's start or end only once
+            # it has seen the window stored (or ended), so this read knows every window behind
+            # these changes; one read before them could hide the change that ends a window.
+            windows = await self.windows()
             for logged in page:
                 cursor = logged.id
                 notices = self._on_change(channels, logged, windows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sorawatch.alerts.config import MaintenanceConfig
 from sorawatch.store.base import MaintenanceWindow
@@ -58,6 +59,18 @@ def next_occurrence(window: MaintenanceWindow, after: datetime) -> tuple[datetim
     if window.ended_at is not None:
         end = min(end, window.ended_at)
     return start, end
+
+
+State = Literal["active", "upcoming", "ended"]
+
+
+def state_at(
+    window: MaintenanceWindow, at: datetime
+) -> tuple[State, tuple[datetime, datetime] | None]:
+    """``active`` with its current occurrence, ``upcoming`` with its next, or ``ended``."""
+    current = occurrence(window, at)
+    span = current or next_occurrence(window, at)
+    return ("active" if current else "upcoming" if span else "ended"), span
 
 
 def active(

@@ -10,6 +10,7 @@ from typing import Any
 from sorawatch.domain.incident import Incident, Segment, StatusChange
 from sorawatch.domain.observation import Evidence
 from sorawatch.domain.outcome import Outcome, Source
+from sorawatch.store.base import DeliveryState, MaintenanceWindow, OutboxMessage
 
 
 def aware(value: datetime, name: str) -> datetime:
@@ -31,6 +32,32 @@ def utc_change(change: StatusChange) -> StatusChange:
     """``change`` with every time in UTC, as a store gives it back."""
     return dataclasses.replace(
         change, at=aware(change.at, "change.at"), evidence=utc_evidence(change.evidence)
+    )
+
+
+def utc_message(m: OutboxMessage) -> OutboxMessage:
+    """``m`` with every time in UTC and no ``seq``, as a store takes it (raises on a naive
+    time)."""
+    return dataclasses.replace(
+        m,
+        channels=tuple(m.channels),
+        created_at=aware(m.created_at, "message.created_at"),
+        state=DeliveryState(m.state),
+        next_attempt_at=aware_or_none(m.next_attempt_at, "message.next_attempt_at"),
+        delivered_at=aware_or_none(m.delivered_at, "message.delivered_at"),
+        seq=None,
+    )
+
+
+def utc_window(w: MaintenanceWindow) -> MaintenanceWindow:
+    """``w`` with every time in UTC, as the store gives it back (raises on a naive time)."""
+    return dataclasses.replace(
+        w,
+        start=aware(w.start, "window.start"),
+        end=aware(w.end, "window.end"),
+        ended_at=aware_or_none(w.ended_at, "window.ended_at"),
+        channels=tuple(w.channels),
+        groups=tuple(w.groups),
     )
 
 

@@ -24,7 +24,15 @@ from sorawatch.store.base import (
     Resolution,
     Rollup,
 )
-from sorawatch.store.codec import aware, aware_or_none, build_segments, utc_change, utc_incident
+from sorawatch.store.codec import (
+    aware,
+    aware_or_none,
+    build_segments,
+    utc_change,
+    utc_incident,
+    utc_message,
+    utc_window,
+)
 from sorawatch.store.rollup import RollupKey, fold, merge, retention_cutoffs
 
 SNAPSHOT_OBSERVATIONS = 20
@@ -276,7 +284,7 @@ class MemoryStore:
         self, cursor: int, state: str, messages: Sequence[OutboxMessage]
     ) -> None:
         # Every message is checked before anything changes: a naive time leaves all as it was.
-        fresh = [_utc_message(m) for m in messages]
+        fresh = [utc_message(m) for m in messages]
         for message in fresh:
             key = (message.alert_id, message.notifier)
             if key in self._outbox_keys:
@@ -360,7 +368,7 @@ class MemoryStore:
         return True
 
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
-        stored = dataclasses.replace(_utc_window(window), id=len(self._windows) + 1)
+        stored = dataclasses.replace(utc_window(window), id=len(self._windows) + 1)
         self._windows[stored.id or 0] = stored
         return stored
 
@@ -391,27 +399,3 @@ class MemoryStore:
 
     async def size_bytes(self) -> int | None:
         return None
-
-
-def _utc_message(m: OutboxMessage) -> OutboxMessage:
-    """``m`` with every time in UTC, as a store gives it back (raises on a naive time)."""
-    return dataclasses.replace(
-        m,
-        channels=tuple(m.channels),
-        created_at=aware(m.created_at, "message.created_at"),
-        state=DeliveryState(m.state),
-        next_attempt_at=aware_or_none(m.next_attempt_at, "message.next_attempt_at"),
-        delivered_at=aware_or_none(m.delivered_at, "message.delivered_at"),
-        seq=None,
-    )
-
-
-def _utc_window(w: MaintenanceWindow) -> MaintenanceWindow:
-    return dataclasses.replace(
-        w,
-        start=aware(w.start, "window.start"),
-        end=aware(w.end, "window.end"),
-        ended_at=aware_or_none(w.ended_at, "window.ended_at"),
-        channels=tuple(w.channels),
-        groups=tuple(w.groups),
-    )

@@ -49,6 +49,7 @@ from sorawatch.store.codec import (
     build_segments,
     evidence_from_json,
     evidence_to_json,
+    utc_window,
 )
 from sorawatch.store.rollup import RollupAcc, RollupKey, fold, retention_cutoffs
 from sorawatch.store.urls import Backend, Target, parse_store_url, scrub
@@ -515,7 +516,7 @@ class SqlStore:
             return await alerts.take_lease(conn, name, holder, now, now + timedelta(seconds=ttl_s))
 
     async def add_window(self, window: MaintenanceWindow) -> MaintenanceWindow:
-        window = alerts.utc_window(window)
+        window = utc_window(window)
         async with self._write() as conn:
             window_id = await alerts.add_window(conn, window)
         return dataclasses.replace(window, id=window_id)

@@ -8,7 +8,6 @@ datetime is the caller's bug and fails with ``ValueError`` instead of a half-wri
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -170,20 +169,8 @@ def message(row: Row[Any]) -> OutboxMessage:
 # maintenance windows -----------------------------------------------------------------------------
 
 
-def utc_window(w: MaintenanceWindow) -> MaintenanceWindow:
-    """``w`` with every time in UTC, as the store gives it back (raises on a naive time)."""
-    return dataclasses.replace(
-        w,
-        start=aware(w.start, "window.start"),
-        end=aware(w.end, "window.end"),
-        ended_at=aware_or_none(w.ended_at, "window.ended_at"),
-        channels=tuple(w.channels),
-        groups=tuple(w.groups),
-    )
-
-
 async def add_window(conn: AsyncConnection, window: MaintenanceWindow) -> int:
-    """Insert ``window`` (already in UTC, see ``utc_window``); returns its id."""
+    """Insert ``window`` (already in UTC, see ``codec.utc_window``); returns its id."""
     result = await conn.execute(sa.insert(t.maintenance_windows), _window_row(window))
     (window_id,) = result.inserted_primary_key or (None,)
     if window_id is None:

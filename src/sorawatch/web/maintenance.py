@@ -31,7 +31,7 @@ TTL_S = 5.0  # as often as the monitor itself looks at the windows
 SOON = timedelta(days=7)  # the overview lists upcoming windows this far ahead
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
-State = Literal["active", "upcoming", "ended"]
+State = mw.State
 
 
 def last_occurrence(w: MaintenanceWindow, at: datetime) -> tuple[datetime, datetime] | None:
@@ -96,9 +96,7 @@ class WindowView:
 def view(
     w: MaintenanceWindow, config: Config, at: datetime, secrets: Sequence[str] = ()
 ) -> WindowView:
-    current = mw.occurrence(w, at)
-    upcoming = current or mw.next_occurrence(w, at)
-    state: State = "active" if current else ("upcoming" if upcoming else "ended")
+    state, upcoming = mw.state_at(w, at)
     return WindowView(
         window=w,
         state=state,
@@ -153,7 +151,6 @@ class MaintenanceBook:
         self.store = store
         self.now = now
         self.ttl_s = ttl_s
-        self.config_windows = [mw.from_config(c) for c in config.maintenance]
         self.stored: list[MaintenanceWindow] = []
         self.secrets = sorted({s for ch in config.channels for s in ch.secrets})
         self._read_at: float | None = None  # monotonic: the injected clock may stand still
@@ -164,7 +161,7 @@ class MaintenanceBook:
 
     def windows(self) -> list[MaintenanceWindow]:
         """Config windows, then the stored ones as last read."""
-        return [*self.config_windows, *self.stored]
+        return [*self.config.maintenance_windows, *self.stored]
 
     async def refresh(self, force: bool = False) -> None:
         """Read the stored windows again if the last read is older than ``ttl_s``."""
